@@ -1,0 +1,1 @@
+"""Kiwidesk: support operations for teams whose customers cannot afford a mistake."""

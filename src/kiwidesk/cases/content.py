@@ -1,0 +1,72 @@
+"""Make message content from outside safe to store and show."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import nh3
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+# Dangerous types are refused, not stored: a support inbox is a favourite way in.
+REFUSED_EXTENSIONS = frozenset(
+    {".exe", ".bat", ".cmd", ".com", ".scr", ".js", ".jse", ".vbs", ".vbe", ".msi", ".ps1",
+     ".jar", ".hta", ".cpl", ".dll", ".lnk", ".reg", ".wsf", ".pif"}
+)  # fmt: skip
+
+
+class AttachmentRefusedError(ValueError):
+    """An attachment too large, or of a type that could run on an agent's machine."""
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str
+    sha256: str
+    size: int
+
+
+def sanitise_html(html: str) -> str:
+    """Keep formatting, drop scripts, event handlers, styles and unsafe URLs."""
+    if not html.strip():
+        return ""
+    return nh3.clean(
+        html,
+        link_rel="noopener noreferrer nofollow",
+        url_schemes={"http", "https", "mailto", "tel", "cid"},
+    )
+
+
+def clean_filename(filename: str) -> str:
+    name = re.sub(r"[\x00-\x1f/\\]", "_", filename).strip(" .") or "attachment"
+    return name[-200:]
+
+
+def check_attachment(attachment: NewAttachment) -> None:
+    limit = settings.KIWIDESK_MAX_ATTACHMENT_BYTES
+    if len(attachment.content) > limit:
+        raise AttachmentRefusedError(
+            f"{attachment.filename} is {len(attachment.content)} bytes; the limit is {limit}"
+        )
+    lowered = attachment.filename.lower()
+    if any(lowered.endswith(ext) for ext in REFUSED_EXTENSIONS):
+        raise AttachmentRefusedError(f"{attachment.filename} is a type that could run code")
+
+
+def store_content(content: bytes) -> StoredFile:
+    """Store bytes under their SHA-256 so the same file sent twice is kept once."""
+    digest = hashlib.sha256(content).hexdigest()
+    name = f"attachments/{digest[:2]}/{digest}"
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(content))
+    return StoredFile(name=name, sha256=digest, size=len(content))

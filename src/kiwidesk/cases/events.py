@@ -1,0 +1,91 @@
+"""One constructor per Event kind. Services call these inside their own transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kiwidesk.accounts.models import Agent
+from kiwidesk.cases.models import Case, Event, EventKind, Message, Thread
+
+
+def _record(
+    case: Case,
+    kind: str,
+    actor: Agent | None,
+    *,
+    at: datetime,
+    thread: Thread | None = None,
+    message: Message | None = None,
+    **payload: Any,
+) -> Event:
+    return Event.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor,
+        thread=thread,
+        message=message,
+        payload=payload,
+        created_at=at,
+    )
+
+
+def case_opened(case: Case, actor: Agent | None, *, at: datetime) -> Event:
+    return _record(case, EventKind.CASE_OPENED, actor, at=at, channel=case.channel)
+
+
+def thread_opened(case: Case, actor: Agent | None, thread: Thread, *, at: datetime) -> Event:
+    return _record(
+        case,
+        EventKind.THREAD_OPENED,
+        actor,
+        at=at,
+        thread=thread,
+        party=thread.party,
+        channel=thread.channel,
+    )
+
+
+def message_added(case: Case, actor: Agent | None, message: Message) -> Event:
+    """Record a message on the timeline: received, sent or a note, by its direction."""
+    kind = {
+        "inbound": EventKind.MESSAGE_RECEIVED,
+        "outbound": EventKind.MESSAGE_SENT,
+        "note": EventKind.NOTE_ADDED,
+    }[message.direction]
+    return _record(
+        case,
+        kind,
+        actor,
+        at=message.created_at,
+        thread=message.thread,
+        message=message,
+        party=message.thread.party,
+        channel=message.thread.channel,
+    )
+
+
+def field_changed(
+    case: Case, actor: Agent | None, kind: str, *, old: Any, new: Any, at: datetime
+) -> Event:
+    """Record a change of one case field; old and new are stored as displayable values."""
+    return _record(case, kind, actor, at=at, old=old, new=new)
+
+
+def case_reopened(case: Case, actor: Agent | None, *, previous_status: str, at: datetime) -> Event:
+    return _record(case, EventKind.CASE_REOPENED, actor, at=at, previous_status=previous_status)
+
+
+def case_merged(target: Case, actor: Agent | None, *, source: Case, at: datetime) -> Event:
+    return _record(
+        target,
+        EventKind.CASE_MERGED,
+        actor,
+        at=at,
+        source_id=source.pk,
+        source_subject=source.subject,
+    )
+
+
+def merged_into(source: Case, actor: Agent | None, *, target: Case, at: datetime) -> Event:
+    return _record(source, EventKind.MERGED_INTO, actor, at=at, target_id=target.pk)

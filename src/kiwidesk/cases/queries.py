@@ -1,0 +1,223 @@
+"""Reads shared by the web UI and the API: inbox views, filters, counts, a case's timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from django.db.models import Case as Conditional
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+
+from kiwidesk.accounts.models import Agent
+from kiwidesk.cases.models import (
+    DONE_STATUSES,
+    OPEN_STATUSES,
+    PENDING_STATUSES,
+    Case,
+    Event,
+    Message,
+    Thread,
+)
+
+
+class InboxView:
+    """The named inbox views, in the order the sidebar shows them."""
+
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    MY_TEAMS = "teams"
+    PENDING = "pending"
+    OPEN = "open"
+    SOLVED = "solved"
+    ALL = "all"
+
+    LABELS = {
+        MINE: "Mine",
+        UNASSIGNED: "Unassigned",
+        MY_TEAMS: "My teams",
+        PENDING: "Pending",
+        OPEN: "All open",
+        SOLVED: "Solved",
+        ALL: "Everything",
+    }
+
+
+SORTS = {
+    "updated": "-updated_at",
+    "oldest": "updated_at",
+    "created": "-created_at",
+    "due": "due_at",
+    "priority": "-priority_rank",
+}
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What an agent asked the inbox for. Every field is optional; empty means "any"."""
+
+    view: str = InboxView.OPEN
+    status: str = ""
+    priority: str = ""
+    team: int | None = None
+    assignee: int | None = None  # 0 means "nobody"
+    tag: str = ""
+    channel: str = ""
+    sensitivity: str = ""
+    q: str = ""
+    sort: str = "updated"
+
+    def as_query(self) -> dict[str, Any]:
+        """The non-default values, to carry the filters into links and pages."""
+        defaults = InboxFilters()
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(defaults, f.name)
+        }
+
+
+def _view_q(agent: Agent, view: str) -> Q:
+    if view == InboxView.MINE:
+        return Q(assignee=agent, status__in=OPEN_STATUSES)
+    if view == InboxView.UNASSIGNED:
+        return Q(assignee__isnull=True, status__in=OPEN_STATUSES)
+    if view == InboxView.MY_TEAMS:
+        return Q(team__in=_team_ids(agent), status__in=OPEN_STATUSES)
+    if view == InboxView.PENDING:
+        return Q(status__in=PENDING_STATUSES)
+    if view == InboxView.SOLVED:
+        return Q(status__in=DONE_STATUSES, merged_into__isnull=True)
+    if view == InboxView.ALL:
+        return Q(merged_into__isnull=True)
+    return Q(status__in=OPEN_STATUSES)
+
+
+def _team_ids(agent: Agent) -> list[int]:
+    cached: list[int] | None = getattr(agent, "_kiwidesk_team_ids", None)
+    if cached is None:
+        cached = list(agent.teams.values_list("id", flat=True))
+        agent._kiwidesk_team_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def inbox_cases(visible: QuerySet[Case], agent: Agent, filters: InboxFilters) -> QuerySet[Case]:
+    """The cases of one inbox view, filtered and sorted, ready to slice into a page.
+
+    `visible` is the set the agent may see at all (privacy.access.visible_cases).
+    """
+    cases = visible.filter(_view_q(agent, filters.view))
+    if filters.status:
+        cases = cases.filter(status=filters.status)
+    if filters.priority:
+        cases = cases.filter(priority=filters.priority)
+    if filters.team is not None:
+        cases = cases.filter(team_id=filters.team)
+    if filters.assignee == 0:
+        cases = cases.filter(assignee__isnull=True)
+    elif filters.assignee is not None:
+        cases = cases.filter(assignee_id=filters.assignee)
+    if filters.sensitivity:
+        cases = cases.filter(sensitivity=filters.sensitivity)
+    if filters.tag:
+        cases = cases.filter(tags__name=filters.tag.strip().lower())
+    if filters.channel:
+        on_channel = Thread.objects.filter(case=OuterRef("pk"), channel=filters.channel)
+        cases = cases.filter(Exists(on_channel))
+    if filters.q:
+        cases = _search(cases, filters.q)
+    return _sorted(cases, filters.sort).select_related("customer", "assignee", "team")
+
+
+def _search(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
+    text = text.strip()
+    if text.lstrip("#").isdigit():
+        return cases.filter(pk=int(text.lstrip("#")))
+    return cases.filter(Q(subject__icontains=text) | Q(customer__name__icontains=text))
+
+
+def _sorted(cases: QuerySet[Case], sort: str) -> QuerySet[Case]:
+    if sort == "priority":
+        rank = Conditional(
+            When(priority="urgent", then=Value(3)),
+            When(priority="high", then=Value(2)),
+            When(priority="normal", then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        return cases.annotate(priority_rank=rank).order_by("-priority_rank", "-updated_at", "-pk")
+    order = SORTS.get(sort, "-updated_at")
+    return cases.order_by(order, "-pk")
+
+
+def inbox_counts(visible: QuerySet[Case], agent: Agent) -> dict[str, int]:
+    """How many cases each inbox view holds, in one query."""
+    aggregates = {
+        view: Count("pk", filter=_view_q(agent, view))
+        for view in InboxView.LABELS
+        if view != InboxView.ALL
+    }
+    return dict(visible.aggregate(**aggregates))
+
+
+def case_for_page(visible: QuerySet[Case], case_id: int) -> Case | None:
+    """A case with everything its header needs, in one query (plus tags)."""
+    return (
+        visible.select_related("customer__organisation", "assignee", "team", "merged_into")
+        .prefetch_related("tags")
+        .filter(pk=case_id)
+        .first()
+    )
+
+
+def case_threads(case: Case) -> list[Thread]:
+    return list(
+        Thread.objects.filter(case=case)
+        .select_related("contact__organisation")
+        .annotate(message_count=Count("messages"))
+        .order_by("created_at", "id")
+    )
+
+
+def case_timeline(case: Case) -> QuerySet[Event]:
+    """Every event of the case and of the cases merged into it, oldest first, with messages."""
+    return (
+        Event.objects.filter(Q(case=case) | Q(case__merged_into=case))
+        .select_related(
+            "actor", "thread__contact", "message__author_agent", "message__author_contact"
+        )
+        .prefetch_related(Prefetch("message__attachments"))
+        .order_by("created_at", "id")
+    )
+
+
+def case_messages(case: Case) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(case=case)
+        .select_related("thread", "author_agent", "author_contact")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def contact_cases(visible: QuerySet[Case], contact_id: int) -> QuerySet[Case]:
+    return (
+        visible.filter(customer_id=contact_id)
+        .select_related("assignee", "team")
+        .order_by("-created_at")
+    )
+
+
+def open_cases_of(visible: QuerySet[Case], contact_id: int, *, excluding: int) -> QuerySet[Case]:
+    return visible.filter(
+        customer_id=contact_id, status__in=OPEN_STATUSES, merged_into__isnull=True
+    ).exclude(pk=excluding)

@@ -1,0 +1,474 @@
+"""The verbs that change cases. Views, the API and channels call these and nothing else.
+
+Every verb runs in one transaction and writes its Events in that same transaction,
+so the timeline never disagrees with the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypedDict
+
+from django.db import transaction
+from django.utils import timezone
+
+from kiwidesk.accounts.models import Agent, Team
+from kiwidesk.cases import events
+from kiwidesk.cases.content import (
+    NewAttachment,
+    check_attachment,
+    clean_filename,
+    sanitise_html,
+    store_content,
+)
+from kiwidesk.cases.models import (
+    Attachment,
+    Case,
+    Channel,
+    DeliveryStatus,
+    Direction,
+    EventKind,
+    Message,
+    Party,
+    Priority,
+    Sensitivity,
+    Status,
+    Tag,
+    Thread,
+)
+from kiwidesk.contacts.models import Contact
+
+
+class CaseMergedError(ValueError):
+    """The case was merged into another one; act on that case instead."""
+
+
+class MergeError(ValueError):
+    """Two cases cannot be merged (the same case, or one already merged)."""
+
+
+class EmptyMessageError(ValueError):
+    """A message with neither text nor attachments."""
+
+
+class CaseChanges(TypedDict, total=False):
+    """The case fields an agent may change; only the keys present are changed."""
+
+    subject: str
+    status: str
+    priority: str
+    category: str
+    sensitivity: str
+    assignee: Agent | None
+    team: Team | None
+    due_at: datetime | None
+    tags: list[str]
+
+
+_FIELD_EVENTS = {
+    "subject": EventKind.SUBJECT_CHANGED,
+    "status": EventKind.STATUS_CHANGED,
+    "priority": EventKind.PRIORITY_CHANGED,
+    "category": EventKind.CATEGORY_CHANGED,
+    "sensitivity": EventKind.SENSITIVITY_CHANGED,
+    "assignee": EventKind.ASSIGNED,
+    "team": EventKind.TEAM_CHANGED,
+    "due_at": EventKind.DUE_CHANGED,
+}
+
+
+def normalise_tags(names: Iterable[str]) -> list[str]:
+    """Lower-case, trimmed, unique tag names, in the order given."""
+    seen: dict[str, None] = {}
+    for name in names:
+        cleaned = " ".join(name.strip().lower().split())[:50]
+        if cleaned:
+            seen.setdefault(cleaned, None)
+    return list(seen)
+
+
+@transaction.atomic
+def open_case(
+    actor: Agent | None,
+    *,
+    customer: Contact,
+    subject: str,
+    message_text: str,
+    message_html: str = "",
+    channel: str = Channel.API,
+    priority: str = Priority.NORMAL,
+    category: str = "",
+    sensitivity: str = Sensitivity.NORMAL,
+    team: Team | None = None,
+    assignee: Agent | None = None,
+    tags: Sequence[str] = (),
+    attachments: Sequence[NewAttachment] = (),
+    external_id: str = "",
+    at: datetime | None = None,
+) -> Case:
+    """Open a case with the customer's first message on a new customer thread.
+
+    `actor` is the agent who logged it (a phone call, the new-case form), or None
+    when the customer wrote in on a channel.
+    """
+    at = at or timezone.now()
+    case = Case.objects.create(
+        subject=subject.strip() or "(no subject)",
+        customer=customer,
+        channel=channel,
+        priority=priority,
+        category=category,
+        sensitivity=sensitivity,
+        team=team,
+        assignee=assignee,
+        status=Status.OPEN if assignee else Status.NEW,
+        created_at=at,
+        updated_at=at,
+    )
+    if tags:
+        case.tags.set(_tags(normalise_tags(tags)))
+    events.case_opened(case, actor, at=at)
+    thread = Thread.objects.create(
+        case=case,
+        party=Party.CUSTOMER,
+        channel=channel,
+        contact=customer,
+        subject=case.subject,
+        created_at=at,
+    )
+    _add_message(
+        case,
+        thread,
+        actor,
+        direction=Direction.INBOUND,
+        text=message_text,
+        html=message_html,
+        author_contact=customer,
+        attachments=attachments,
+        external_id=external_id,
+        at=at,
+    )
+    return case
+
+
+@transaction.atomic
+def open_thread(
+    actor: Agent | None,
+    case: Case,
+    *,
+    contact: Contact,
+    channel: str,
+    party: str = Party.THIRD_PARTY,
+    subject: str = "",
+    at: datetime | None = None,
+) -> Thread:
+    """Start a conversation on the case with another party (a restaurant, a clinic…)."""
+    _ensure_not_merged(case)
+    at = at or timezone.now()
+    thread = Thread.objects.create(
+        case=case,
+        party=party,
+        channel=channel,
+        contact=contact,
+        subject=subject.strip() or case.subject,
+        created_at=at,
+    )
+    events.thread_opened(case, actor, thread, at=at)
+    _touch(case, at)
+    return thread
+
+
+@transaction.atomic
+def reply(
+    actor: Agent,
+    thread: Thread,
+    *,
+    text: str,
+    html: str = "",
+    attachments: Sequence[NewAttachment] = (),
+    at: datetime | None = None,
+) -> Message:
+    """Write to the party of `thread`; the message waits as pending for its channel to send."""
+    case = _lock(thread.case_id)
+    _ensure_not_merged(case)
+    message = _add_message(
+        case,
+        thread,
+        actor,
+        direction=Direction.OUTBOUND,
+        text=text,
+        html=html,
+        author_agent=actor,
+        attachments=attachments,
+        at=at or timezone.now(),
+    )
+    _start_work(actor, case, at=message.created_at)
+    return message
+
+
+@transaction.atomic
+def add_note(
+    actor: Agent,
+    case: Case,
+    *,
+    text: str,
+    attachments: Sequence[NewAttachment] = (),
+    at: datetime | None = None,
+) -> Message:
+    """Add an internal note, seen by agents only, on the case's internal thread."""
+    case = _lock(case.pk)
+    _ensure_not_merged(case)
+    at = at or timezone.now()
+    thread = internal_thread(case, at=at)
+    message = _add_message(
+        case,
+        thread,
+        actor,
+        direction=Direction.NOTE,
+        text=text,
+        author_agent=actor,
+        attachments=attachments,
+        at=at,
+    )
+    _start_work(actor, case, at=at)
+    return message
+
+
+@transaction.atomic
+def receive_message(
+    thread: Thread,
+    *,
+    text: str,
+    html: str = "",
+    author: Contact | None = None,
+    attachments: Sequence[NewAttachment] = (),
+    external_id: str = "",
+    at: datetime | None = None,
+) -> Message:
+    """Store a message the thread's party sent us, and wake the case up.
+
+    The case row is locked first so that two messages arriving together for the
+    same case cannot both read "solved" and both reopen it.
+    """
+    case = _lock(thread.case_id)
+    at = at or timezone.now()
+    message = _add_message(
+        case,
+        thread,
+        None,
+        direction=Direction.INBOUND,
+        text=text,
+        html=html,
+        author_contact=author or thread.contact,
+        attachments=attachments,
+        external_id=external_id,
+        at=at,
+    )
+    woken = _status_after_inbound(case, thread)
+    if woken is not None:
+        _change_status(None, case, woken, at=at)
+    return message
+
+
+@transaction.atomic
+def update_case(actor: Agent | None, case: Case, changes: CaseChanges) -> Case:
+    """Apply the given field changes, one Event for each field that really changed."""
+    case = _lock(case.pk)
+    _ensure_not_merged(case)
+    at = timezone.now()
+    for field, value in changes.items():
+        if field == "tags":
+            _set_tags(actor, case, normalise_tags(value), at=at)
+        elif field == "status":
+            _change_status(actor, case, str(value), at=at)
+        else:
+            _change_field(actor, case, field, value, at=at)
+    _touch(case, at)
+    return case
+
+
+@transaction.atomic
+def merge_cases(actor: Agent | None, *, source: Case, target: Case) -> Case:
+    """Move every thread and message of `source` into `target`, and close `source`.
+
+    Events stay on the case where they happened (they are immutable); the target's
+    timeline reads them through `merged_into`.
+    """
+    if source.pk == target.pk:
+        raise MergeError("a case cannot be merged into itself")
+    # Lock both rows in id order so two opposite merges cannot deadlock.
+    locked = {
+        c.pk: c
+        for c in Case.objects.select_for_update()
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
+    source, target = locked[source.pk], locked[target.pk]
+    if source.is_merged or target.is_merged:
+        raise MergeError("a case that was merged into another cannot take part in a merge")
+    at = timezone.now()
+    Thread.objects.filter(case=source).update(case=target)
+    Message.objects.filter(case=source).update(case=target)
+    Case.objects.filter(merged_into=source).update(merged_into=target)
+    target.tags.add(*source.tags.all())
+    events.merged_into(source, actor, target=target, at=at)
+    events.case_merged(target, actor, source=source, at=at)
+    source.merged_into = target
+    previous = source.status
+    source.status = Status.CLOSED
+    source.closed_at = at
+    source.updated_at = at
+    source.save(update_fields=["merged_into", "status", "closed_at", "updated_at"])
+    events.field_changed(
+        source, actor, EventKind.STATUS_CHANGED, old=previous, new=Status.CLOSED, at=at
+    )
+    _touch(target, at)
+    return target
+
+
+def internal_thread(case: Case, *, at: datetime) -> Thread:
+    thread = Thread.objects.filter(case=case, party=Party.INTERNAL).first()
+    if thread is None:
+        thread = Thread.objects.create(
+            case=case,
+            party=Party.INTERNAL,
+            channel=Channel.INTERNAL,
+            subject="Internal notes",
+            created_at=at,
+        )
+    return thread
+
+
+def _lock(case_id: int) -> Case:
+    return Case.objects.select_for_update().get(pk=case_id)
+
+
+def _ensure_not_merged(case: Case) -> None:
+    if case.is_merged:
+        raise CaseMergedError(f"case {case.pk} was merged into case {case.merged_into_id}")
+
+
+def _touch(case: Case, at: datetime) -> None:
+    if at > case.updated_at:
+        case.updated_at = at
+        Case.objects.filter(pk=case.pk).update(updated_at=at)
+
+
+def _add_message(
+    case: Case,
+    thread: Thread,
+    actor: Agent | None,
+    *,
+    direction: str,
+    text: str,
+    at: datetime,
+    html: str = "",
+    author_agent: Agent | None = None,
+    author_contact: Contact | None = None,
+    attachments: Sequence[NewAttachment] = (),
+    external_id: str = "",
+) -> Message:
+    if not text.strip() and not html.strip() and not attachments:
+        raise EmptyMessageError("a message needs text or an attachment")
+    for attachment in attachments:
+        check_attachment(attachment)
+    message = Message.objects.create(
+        case=case,
+        thread=thread,
+        direction=direction,
+        author_agent=author_agent,
+        author_contact=author_contact,
+        body_text=text,
+        body_html=sanitise_html(html),
+        external_id=external_id,
+        delivery_status=DeliveryStatus.PENDING if direction == Direction.OUTBOUND else "",
+        created_at=at,
+    )
+    for attachment in attachments:
+        stored = store_content(attachment.content)
+        Attachment.objects.create(
+            message=message,
+            file=stored.name,
+            filename=clean_filename(attachment.filename),
+            content_type=attachment.content_type or "application/octet-stream",
+            size=stored.size,
+            sha256=stored.sha256,
+        )
+    Thread.objects.filter(pk=thread.pk).update(last_message_at=at)
+    events.message_added(case, actor, message)
+    _touch(case, at)
+    return message
+
+
+def _start_work(actor: Agent | None, case: Case, *, at: datetime) -> None:
+    """An agent's first reply or note takes a new case out of the "new" pile."""
+    if case.status == Status.NEW:
+        _change_status(actor, case, Status.OPEN, at=at)
+
+
+def _status_after_inbound(case: Case, thread: Thread) -> str | None:
+    if case.status == Status.SOLVED:
+        return Status.OPEN
+    if case.status == Status.PENDING_CUSTOMER and thread.party == Party.CUSTOMER:
+        return Status.OPEN
+    if case.status == Status.PENDING_THIRD_PARTY and thread.party == Party.THIRD_PARTY:
+        return Status.OPEN
+    return None
+
+
+def _change_status(actor: Agent | None, case: Case, status: str, *, at: datetime) -> None:
+    previous = case.status
+    if status == previous:
+        return
+    case.status = status
+    if status == Status.SOLVED:
+        case.solved_at = at
+    if status == Status.CLOSED:
+        case.closed_at = at
+    if previous in (Status.SOLVED, Status.CLOSED) and status not in (Status.SOLVED, Status.CLOSED):
+        case.solved_at = None
+        case.closed_at = None
+        events.case_reopened(case, actor, previous_status=previous, at=at)
+    case.updated_at = max(case.updated_at, at)
+    case.save(update_fields=["status", "solved_at", "closed_at", "updated_at"])
+    events.field_changed(case, actor, EventKind.STATUS_CHANGED, old=previous, new=status, at=at)
+
+
+def _change_field(actor: Agent | None, case: Case, field: str, value: Any, *, at: datetime) -> None:
+    kind = _FIELD_EVENTS[field]
+    previous = getattr(case, field)
+    if previous == value:
+        return
+    setattr(case, field, value)
+    case.save(update_fields=[field])
+    events.field_changed(
+        case, actor, kind, old=_displayable(previous), new=_displayable(value), at=at
+    )
+
+
+def _displayable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (Agent, Team)):
+        return {"id": value.pk, "name": str(value)}
+    return value
+
+
+def _set_tags(actor: Agent | None, case: Case, names: list[str], *, at: datetime) -> None:
+    previous = sorted(case.tags.values_list("name", flat=True))
+    if previous == sorted(names):
+        return
+    case.tags.set(_tags(names))
+    events.field_changed(
+        case, actor, EventKind.TAGS_CHANGED, old=previous, new=sorted(names), at=at
+    )
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=name) for name in names if name not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    return [existing[name] for name in names]

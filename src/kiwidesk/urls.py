@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from kiwidesk.api.main import api
+
+admin.site.site_header = "Kiwidesk administration"
+admin.site.site_title = "Kiwidesk admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("kiwidesk.web.urls")),
+]
