@@ -87,3 +87,9 @@ def chromium_path() -> str:
     path = shutil.which("chromium") or "/usr/bin/chromium"
     require_service(Path(path).exists(), "Chromium is not installed (apt-get install chromium)")
     return path
+
+
+def pytest_report_header() -> str:
+    from django.db import connection
+
+    return f"database: {connection.vendor} ({connection.settings_dict['NAME']})"

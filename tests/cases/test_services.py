@@ -127,3 +127,36 @@ def test_html_is_sanitised_before_it_is_stored(agent):
     )
 
     assert message.body_html == "<p>Hi</p>"
+
+
+@pytest.mark.django_db
+def test_attachments_are_stored_once_by_content(agent):
+    from kiwidesk.cases.content import NewAttachment
+
+    case = make_case(agent)
+    report = NewAttachment("report.pdf", "application/pdf", b"%PDF-1.7 same bytes")
+
+    first = services.reply(agent, customer_thread(case), text="Here", attachments=[report])
+    second = services.add_note(agent, case, text="Copy", attachments=[report])
+
+    a, b = first.attachments.get(), second.attachments.get()
+    assert a.file.name == b.file.name
+    assert a.file.read() == b"%PDF-1.7 same bytes"
+
+
+@pytest.mark.django_db
+def test_executable_attachment_is_refused_and_no_message_is_written(agent):
+    from kiwidesk.cases.content import AttachmentRefusedError, NewAttachment
+
+    case = make_case(agent)
+    count = case.messages.count()
+
+    with pytest.raises(AttachmentRefusedError, match="could run code"):
+        services.reply(
+            agent,
+            customer_thread(case),
+            text="see attached",
+            attachments=[NewAttachment("invoice.pdf.exe", "application/octet-stream", b"MZ")],
+        )
+
+    assert case.messages.count() == count

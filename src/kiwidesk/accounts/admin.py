@@ -14,7 +14,7 @@ class TeamAdmin(admin.ModelAdmin[Team]):
 
 
 @admin.register(Agent)
-class AgentAdmin(UserAdmin[Agent]):  # type: ignore[type-var]
+class AgentAdmin(UserAdmin[Agent]):
     ordering = ["name"]
     list_display = ["email", "name", "role", "clearance", "is_active", "is_staff"]
     list_filter = ["role", "clearance", "is_active", "teams"]

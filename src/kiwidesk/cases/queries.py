@@ -14,6 +14,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -221,3 +222,17 @@ def open_cases_of(visible: QuerySet[Case], contact_id: int, *, excluding: int) -
     return visible.filter(
         customer_id=contact_id, status__in=OPEN_STATUSES, merged_into__isnull=True
     ).exclude(pk=excluding)
+
+
+def last_directions(case: Case) -> dict[int, str]:
+    """The direction of each thread's last message, by thread id: who spoke last.
+
+    One query whatever the number of threads; threads with no message are absent.
+    """
+    last = Message.objects.filter(thread=OuterRef("pk")).order_by("-created_at", "-id")
+    rows = (
+        Thread.objects.filter(case=case)
+        .annotate(last_direction=Subquery(last.values("direction")[:1]))
+        .values_list("pk", "last_direction")
+    )
+    return {pk: direction for pk, direction in rows if direction}

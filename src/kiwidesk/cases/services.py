@@ -278,12 +278,12 @@ def update_case(actor: Agent | None, case: Case, changes: CaseChanges) -> Case:
     _ensure_not_merged(case)
     at = timezone.now()
     for field, value in changes.items():
-        if field == "tags":
-            _set_tags(actor, case, normalise_tags(value), at=at)
-        elif field == "status":
+        if field == "status":
             _change_status(actor, case, str(value), at=at)
-        else:
+        elif field != "tags":
             _change_field(actor, case, field, value, at=at)
+    if "tags" in changes:
+        _set_tags(actor, case, normalise_tags(changes["tags"]), at=at)
     _touch(case, at)
     return case
 

@@ -1,0 +1,17 @@
+"""Log in with email and password, log out with a POST."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+
+from kiwidesk.web.forms import LoginForm
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
