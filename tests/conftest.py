@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 
 from kiwidesk.accounts.models import Agent, Clearance, Team
 from kiwidesk.contacts.models import Contact
@@ -14,6 +15,9 @@ from tests.factories.accounts import AgentFactory, TeamFactory
 from tests.factories.contacts import ContactFactory
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Agents are created in nearly every test; PBKDF2 would dominate the run time.
+django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def require_service(available: bool, message: str) -> None:

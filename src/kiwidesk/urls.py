@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from kiwidesk.api.main import api
+from kiwidesk.api.main import docs as api_docs
 
 admin.site.site_header = "Kiwidesk administration"
 admin.site.site_title = "Kiwidesk admin"
@@ -11,5 +12,6 @@ admin.site.site_title = "Kiwidesk admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("api/docs", api_docs, name="api-docs"),
     path("", include("kiwidesk.web.urls")),
 ]

@@ -71,3 +71,12 @@ def test_confidential_clearance_does_not_reach_clinical_content(agent):
     make_case(sensitivity=Sensitivity.CLINICAL)
 
     assert list(visible_cases(agent)) == [confidential]
+
+
+@pytest.mark.django_db
+def test_agent_cannot_mark_a_case_more_sensitive_than_their_clearance(agent, clinical_agent):
+    from kiwidesk.privacy.access import ClearanceError, ensure_cleared_for
+
+    ensure_cleared_for(clinical_agent, Sensitivity.CLINICAL)
+    with pytest.raises(ClearanceError, match="clinical"):
+        ensure_cleared_for(agent, Sensitivity.CLINICAL)

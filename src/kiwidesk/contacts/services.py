@@ -15,6 +15,14 @@ class InvalidIdentityError(ValueError):
     """An address that cannot identify anyone (not an email, not an E.164 number)."""
 
 
+class IdentityTakenError(ValueError):
+    """The address already belongs to another contact."""
+
+    def __init__(self, kind: str, value: str, owner: Contact) -> None:
+        super().__init__(f"The {kind} {value} already belongs to contact {owner.pk}.")
+        self.owner = owner
+
+
 def normalise_identity(kind: str, value: str) -> str:
     """Return the canonical form of an address, or raise InvalidIdentityError."""
     value = value.strip()
@@ -75,3 +83,32 @@ def add_identity(contact: Contact, kind: str, value: str) -> Identity:
     return Identity.objects.create(
         contact=contact, kind=kind, value=normalise_identity(kind, value)
     )
+
+
+@transaction.atomic
+def add_contact(
+    addresses: list[tuple[str, str]],
+    *,
+    name: str = "",
+    organisation: Organisation | None = None,
+    is_third_party: bool = False,
+) -> Contact:
+    """Add a new contact with one or more (kind, value) addresses, none of them known yet.
+
+    Every address is checked before anything is written, so a bad or taken second
+    address leaves no half-made contact behind.
+    """
+    if not addresses:
+        raise InvalidIdentityError("a contact needs at least one address")
+    normalised = [(kind, normalise_identity(kind, value)) for kind, value in addresses]
+    for kind, value in normalised:
+        owner = find_contact(kind, value)
+        if owner is not None:
+            raise IdentityTakenError(kind, value, owner)
+    (first_kind, first_value), *others = normalised
+    contact = find_or_create_contact(
+        first_kind, first_value, name=name, organisation=organisation, is_third_party=is_third_party
+    )
+    for kind, value in others:
+        add_identity(contact, kind, value)
+    return contact

@@ -24,6 +24,10 @@ class CaseNotFoundError(LookupError):
     """No such case, or not one this agent may open: the two are never told apart."""
 
 
+class ClearanceError(PermissionError):
+    """The agent asked to make a case more sensitive than they could open afterwards."""
+
+
 class Purpose:
     VIEW = "case.view"
     CHANGE = "case.change"
@@ -43,6 +47,12 @@ def visible_cases(agent: Agent) -> QuerySet[Case]:
     if len(cleared) == len(Sensitivity.values):
         return Case.objects.all()
     return Case.objects.filter(sensitivity__in=cleared)
+
+
+def ensure_cleared_for(agent: Agent, sensitivity: str) -> None:
+    """Refuse to open or mark a case at a sensitivity the agent could not open afterwards."""
+    if sensitivity not in sensitivities_for(agent):
+        raise ClearanceError(f"Your clearance does not allow a {sensitivity} case.")
 
 
 def access_case(agent: Agent, case_id: int, purpose: str) -> Case:

@@ -1,0 +1,41 @@
+"""Threads: writing to the party of one conversation."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Status
+from ninja.errors import HttpError
+
+from kiwidesk.api.auth import current_agent
+from kiwidesk.api.errors import ThreadNotFoundError
+from kiwidesk.api.schemas import ERRORS, MessageIn, MessageOut
+from kiwidesk.cases import queries, services
+from kiwidesk.cases.models import Message, Party, Thread
+from kiwidesk.privacy.access import CaseNotFoundError, Purpose, access_case
+
+router = Router(tags=["threads"])
+
+
+@router.post("/{thread_id}/messages", response={201: MessageOut, **ERRORS})
+def reply(request: HttpRequest, thread_id: int, body: MessageIn) -> Status[Message]:
+    """Write to the thread's party; the message waits as pending until its channel sends it."""
+    agent = current_agent(request)
+    thread = Thread.objects.filter(pk=thread_id).first()
+    if thread is None:
+        raise ThreadNotFoundError(thread_id)
+    try:
+        case = access_case(agent, thread.case_id, Purpose.REPLY)
+    except CaseNotFoundError:
+        # Answer about the thread asked for: naming its case would tell a refused
+        # caller that the thread exists, and where.
+        raise ThreadNotFoundError(thread_id) from None
+    if thread.party == Party.INTERNAL:
+        raise HttpError(422, "The internal thread has no party to write to; add a note instead.")
+    message = services.reply(
+        agent,
+        thread,
+        text=body.text,
+        html=body.html,
+        attachments=[attachment.as_new_attachment() for attachment in body.attachments],
+    )
+    return Status(201, queries.case_messages(case).get(pk=message.pk))
