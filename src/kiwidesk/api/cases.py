@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
@@ -12,7 +13,7 @@ from ninja.errors import HttpError
 from kiwidesk.accounts.models import Agent
 from kiwidesk.api import lookups
 from kiwidesk.api.auth import current_agent
-from kiwidesk.api.pagination import page
+from kiwidesk.api.pagination import page_of
 from kiwidesk.api.schemas import (
     ERRORS,
     CaseIn,
@@ -72,8 +73,11 @@ def _message(case: Case, message: Message) -> Message:
 @router.get("", response={200: CasePage, **ERRORS}, summary="List cases (the inbox)")
 def list_cases(request: HttpRequest, query: Query[CaseListQuery]) -> dict[str, Any]:
     agent = current_agent(request)
-    cases = queries.inbox_cases(visible_cases(agent), agent, _filters(query))
-    return page(request, cases.prefetch_related("tags"), limit=query.limit, offset=query.offset)
+    rows = queries.inbox_page(
+        visible_cases(agent), agent, _filters(query), offset=query.offset, limit=query.limit + 1
+    )
+    prefetch_related_objects(rows, "tags")
+    return page_of(request, rows, limit=query.limit, offset=query.offset)
 
 
 @router.post("", response={201: CaseOut, 403: ErrorOut, **ERRORS}, summary="Open a case")

@@ -16,7 +16,13 @@ def page(request: HttpRequest, rows: QuerySet[RowT], *, limit: int, offset: int)
     Counting every matching row would cost a scan on each request, so the page
     reads one row more than it shows to learn whether another page follows.
     """
-    fetched = list(rows[offset : offset + limit + 1])
+    return page_of(request, list(rows[offset : offset + limit + 1]), limit=limit, offset=offset)
+
+
+def page_of(
+    request: HttpRequest, fetched: list[RowT], *, limit: int, offset: int
+) -> dict[str, Any]:
+    """Shape rows already read (up to `limit + 1` from `offset`) as one page."""
     if len(fetched) <= limit:
         return {"items": fetched, "next_offset": None, "next": None}
     next_offset = offset + limit

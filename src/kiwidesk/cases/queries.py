@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, fields
+from itertools import islice
 from typing import Any
 
 from django.db.models import Case as Conditional
@@ -24,9 +26,11 @@ from kiwidesk.cases.models import (
     DONE_STATUSES,
     OPEN_STATUSES,
     PENDING_STATUSES,
+    PRIORITY_RANK,
     Case,
     Event,
     Message,
+    Status,
     Thread,
 )
 
@@ -190,9 +194,15 @@ def case_threads(case: Case) -> list[Thread]:
 
 
 def case_timeline(case: Case) -> QuerySet[Event]:
-    """Every event of the case and of the cases merged into it, oldest first, with messages."""
+    """Every event of the case and of the cases merged into it, oldest first, with messages.
+
+    `case__in` a subquery rather than `case__merged_into=case`: the join inside an OR
+    makes SQLite scan the whole events table, while this searches the
+    (case, created_at) index once per case.
+    """
+    merged_in = Case.objects.filter(merged_into=case).values("pk")
     return (
-        Event.objects.filter(Q(case=case) | Q(case__merged_into=case))
+        Event.objects.filter(Q(case=case) | Q(case__in=merged_in))
         .select_related(
             "actor", "thread__contact", "message__author_agent", "message__author_contact"
         )
@@ -236,3 +246,64 @@ def last_directions(case: Case) -> dict[int, str]:
         .values_list("pk", "last_direction")
     )
     return {pk: direction for pk, direction in rows if direction}
+
+
+_VIEW_STATUSES: dict[str, tuple[str, ...]] = {
+    InboxView.PENDING: PENDING_STATUSES,
+    InboxView.SOLVED: DONE_STATUSES,
+    InboxView.ALL: tuple(Status.values),
+}
+_PRIORITIES_FIRST_TO_LAST = tuple(
+    sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__, reverse=True)
+)
+_INDEXED_SORTS = ("updated", "oldest", "priority")
+
+
+def inbox_page(
+    visible: QuerySet[Case], agent: Agent, filters: InboxFilters, *, offset: int, limit: int
+) -> list[Case]:
+    """Rows `offset` to `offset + limit` of `inbox_cases`, read in index order.
+
+    SQLite cannot walk the (status, updated_at) index in order for `status IN (...)`,
+    so `inbox_cases` sorts every matching case first (40 ms for the open cases among
+    100,000). Here one small query per status (and per priority, for the priority
+    sort) reads only the keys a page needs from that index; the runs are merged in
+    Python and the page's rows are read by primary key. The number of queries
+    depends on the view and the sort, never on the number of cases.
+    """
+    cases = inbox_cases(visible, agent, filters)
+    if filters.sort not in _INDEXED_SORTS:
+        return list(cases[offset : offset + limit])
+    statuses = (
+        (filters.status,) if filters.status else _VIEW_STATUSES.get(filters.view, OPEN_STATUSES)
+    )
+    wanted = offset + limit
+    groups = _PRIORITIES_FIRST_TO_LAST if filters.sort == "priority" else ("",)
+    keys: list[tuple[Any, int]] = []
+    for priority in groups:
+        grouped = cases.filter(priority=priority) if priority else cases
+        keys.extend(_merged_keys(grouped, statuses, wanted - len(keys), filters.sort))
+        if len(keys) >= wanted:
+            break
+    page_ids = [pk for _, pk in keys[offset:wanted]]
+    # By primary key alone: the filters already chose these ids, and repeating them
+    # would let SQLite pick a status index over the primary key.
+    rows = Case.objects.select_related("customer", "assignee", "team").in_bulk(page_ids)
+    return [rows[pk] for pk in page_ids]
+
+
+def _merged_keys(
+    cases: QuerySet[Case], statuses: tuple[str, ...], count: int, sort: str
+) -> list[tuple[Any, int]]:
+    """The first `count` (updated_at, id) keys of `cases` over `statuses`, in sort order."""
+    oldest_first = sort == "oldest"
+    order = ("updated_at", "-pk") if oldest_first else ("-updated_at", "-pk")
+    runs = [
+        list(cases.filter(status=status).order_by(*order).values_list("updated_at", "pk")[:count])
+        for status in statuses
+    ]
+    if oldest_first:
+        merged = heapq.merge(*runs, key=lambda key: (key[0], -key[1]))
+    else:
+        merged = heapq.merge(*runs, reverse=True)
+    return list(islice(merged, count))

@@ -28,6 +28,11 @@ SORT_LABELS = {
 PARTY_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.INTERNAL]
 
 
+def _set_choices(field: forms.Field, choices: list[tuple[str, str]]) -> None:
+    if isinstance(field, forms.ChoiceField):
+        field.choices = choices
+
+
 def _any(label: str, choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [("", label), *choices]
 
@@ -71,12 +76,8 @@ class InboxFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         team_choices = [(str(t.pk), t.name) for t in teams]
         agent_choices = [(str(a.pk), str(a)) for a in agents]
-        self.fields["team"].choices = _any("Any team", team_choices)
-        self.fields["assignee"].choices = [
-            ("", "Anyone"),
-            ("0", "Unassigned"),
-            *agent_choices,
-        ]
+        _set_choices(self.fields["team"], _any("Any team", team_choices))
+        _set_choices(self.fields["assignee"], [("", "Anyone"), ("0", "Unassigned"), *agent_choices])
 
     def filters(self) -> InboxFilters:
         data = {key: value for key, value in self.cleaned_data.items() if value not in ("", None)}
@@ -97,9 +98,7 @@ class CaseHeaderForm(forms.Form):
         queryset=Agent.objects.filter(is_active=True), required=False, empty_label="Nobody"
     )
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="None")
-    tags = forms.CharField(
-        required=False, max_length=500, help_text="Separate tags with commas."
-    )
+    tags = forms.CharField(required=False, max_length=500, help_text="Separate tags with commas.")
     category = forms.CharField(required=False, max_length=80)
     sensitivity = forms.ChoiceField(choices=Sensitivity.choices)
     due_at = forms.DateTimeField(
@@ -112,9 +111,10 @@ class CaseHeaderForm(forms.Form):
         kwargs.setdefault("initial", _header_initial(case))
         super().__init__(*args, **kwargs)
         # An agent may not mark a case more sensitive than they are cleared to open.
-        self.fields["sensitivity"].choices = [
-            (value, label) for value, label in Sensitivity.choices if value in sensitivities
-        ]
+        _set_choices(
+            self.fields["sensitivity"],
+            [(value, label) for value, label in Sensitivity.choices if value in sensitivities],
+        )
 
     def changes(self) -> CaseChanges:
         changes: CaseChanges = {}
@@ -137,7 +137,9 @@ def _header_initial(case: Case) -> dict[str, Any]:
         "tags": ", ".join(tag.name for tag in case.tags.all()),
         "category": case.category,
         "sensitivity": case.sensitivity,
-        "due_at": case.due_at,
+        # The input shows minutes; seconds in the initial value would make every save
+        # look like a change of the due date.
+        "due_at": case.due_at.replace(second=0, microsecond=0) if case.due_at else None,
     }
 
 
@@ -152,7 +154,7 @@ class MultipleFileField(forms.FileField):
         kwargs.setdefault("widget", MultipleFileInput())
         super().__init__(*args, **kwargs)
 
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile[bytes]]:
         single_clean = super().clean
         if isinstance(data, list | tuple):
             return [single_clean(item, initial) for item in data]
@@ -160,7 +162,9 @@ class MultipleFileField(forms.FileField):
 
 
 class ComposeForm(forms.Form):
-    text = forms.CharField(label="Message", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    text = forms.CharField(
+        label="Message", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     attachments = MultipleFileField(label="Attach files", required=False)
 
     def new_attachments(self) -> list[NewAttachment]:
@@ -176,6 +180,9 @@ class ComposeForm(forms.Form):
 
 class NewThreadForm(forms.Form):
     """Start a conversation with a third party: an existing contact, or a new one."""
+
+    # Prefixed because it shares the case page with the header form (both have a subject).
+    prefix = "thread"
 
     contact = forms.TypedChoiceField(
         label="Existing third party", coerce=int, empty_value=None, required=False
@@ -198,8 +205,8 @@ class NewThreadForm(forms.Form):
 
     def __init__(self, *args: Any, third_parties: list[tuple[int, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["contact"].choices = _any(
-            "Choose…", [(str(pk), name) for pk, name in third_parties]
+        _set_choices(
+            self.fields["contact"], _any("Choose…", [(str(pk), name) for pk, name in third_parties])
         )
 
     def clean(self) -> dict[str, Any]:
@@ -257,5 +264,7 @@ def _normalise_phone(form: forms.Form, cleaned: dict[str, Any]) -> dict[str, Any
         try:
             cleaned["phone"] = normalise_identity(IdentityKind.PHONE, phone)
         except InvalidIdentityError:
-            form.add_error("phone", "Write the number in international form, e.g. +44 20 7946 0000.")
+            form.add_error(
+                "phone", "Write the number in international form, e.g. +44 20 7946 0000."
+            )
     return cleaned

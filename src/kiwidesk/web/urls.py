@@ -8,4 +8,20 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("inbox/counts/", views.inbox_counts_fragment, name="inbox_counts"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("cases/new/", views.new_case, name="new_case"),
+    path("cases/<int:case_id>/", views.case_page, name="case"),
+    path("cases/<int:case_id>/header/", views.update_header, name="case_header"),
+    path("cases/<int:case_id>/notes/", views.add_note, name="case_note"),
+    path("cases/<int:case_id>/threads/", views.open_thread, name="case_thread"),
+    path("cases/<int:case_id>/threads/<int:thread_id>/reply/", views.reply, name="case_reply"),
+    path("cases/<int:case_id>/merge/", views.merge, name="case_merge"),
+    path(
+        "cases/<int:case_id>/attachments/<int:attachment_id>/",
+        views.attachment,
+        name="attachment",
+    ),
+    path("contacts/<int:contact_id>/", views.contact_page, name="contact"),
 ]

@@ -6,7 +6,7 @@ from kiwidesk.web.views.auth import LoginView, LogoutView
 from kiwidesk.web.views.case_actions import add_note, merge, open_thread, reply
 from kiwidesk.web.views.case_page import attachment, case_page, update_header
 from kiwidesk.web.views.contacts import contact_page
-from kiwidesk.web.views.inbox import inbox
+from kiwidesk.web.views.inbox import inbox, inbox_counts_fragment
 from kiwidesk.web.views.new_case import new_case
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "case_page",
     "contact_page",
     "inbox",
+    "inbox_counts_fragment",
     "merge",
     "new_case",
     "open_thread",

@@ -7,13 +7,21 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from django_htmx.middleware import HtmxDetails
 
 from kiwidesk.accounts.models import Agent
 from kiwidesk.cases.models import Case
 from kiwidesk.privacy.access import CaseNotFoundError, access_case
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it, for the type checker."""
+
+    htmx: HtmxDetails
 
 
 def agent_required(view: View) -> View:
@@ -21,7 +29,7 @@ def agent_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_active:
             raise Http404
         return view(request, *args, **kwargs)

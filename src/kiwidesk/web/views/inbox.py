@@ -5,22 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from kiwidesk.accounts.models import Agent, Team
 from kiwidesk.cases.models import Case
-from kiwidesk.cases.queries import InboxFilters, InboxView, inbox_cases, inbox_counts
+from kiwidesk.cases.queries import InboxFilters, InboxView, inbox_counts, inbox_page
 from kiwidesk.privacy.access import visible_cases
 from kiwidesk.web.forms import PAGE_SIZE, InboxFilterForm
-from kiwidesk.web.views._common import agent_of, agent_required
+from kiwidesk.web.views._common import HtmxHttpRequest, agent_of, agent_required
 
 
 @dataclass(frozen=True)
 class SidebarView:
     key: str
     label: str
-    count: int
+    count: int | None
     is_current: bool
     url: str
 
@@ -34,7 +36,7 @@ class CasePage:
 
 
 @agent_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: HtmxHttpRequest) -> HttpResponse:
     agent = agent_of(request)
     form = InboxFilterForm(request.GET or None, teams=_teams(), agents=_agents())
     is_valid = form.is_valid() if form.is_bound else True
@@ -45,25 +47,45 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "form": form,
         "filters": filters,
         "view_label": InboxView.LABELS.get(filters.view, "All open"),
-        "page": _page(inbox_cases(visible, agent, filters), filters, number),
+        "page": _page(visible, agent, filters, number),
+        "case_base": case_base_url(),
     }
     status = 200 if is_valid else 400
     if request.htmx and not request.htmx.boosted:
         return render(request, "web/_case_list.html", context, status=status)
-    context["sidebar"] = _sidebar(inbox_counts(visible, agent), filters)
+    # The counts scan every visible case, so they load in a second request (below) and
+    # the first page of cases is never held up by them.
+    context["sidebar"] = _sidebar({}, filters)
     return render(request, "web/inbox.html", context, status=status)
 
 
-def _page(cases: object, filters: InboxFilters, number: int) -> CasePage:
+@agent_required
+def inbox_counts_fragment(request: HttpRequest) -> HttpResponse:
+    """The sidebar of views with their counts, which the inbox page fetches after loading."""
+    agent = agent_of(request)
+    view = request.GET.get("view", InboxView.OPEN)
+    counts = inbox_counts(visible_cases(agent), agent)
+    return render(
+        request,
+        "web/_sidebar.html",
+        {"sidebar": _sidebar(counts, InboxFilters(view=view)), "has_counts": True},
+    )
+
+
+def _page(visible: QuerySet[Case], agent: Agent, filters: InboxFilters, number: int) -> CasePage:
     # One row more than the page says whether a next page exists, without a COUNT(*).
-    start = (number - 1) * PAGE_SIZE
-    rows = list(cases[start : start + PAGE_SIZE + 1])  # type: ignore[index]
+    rows = inbox_page(visible, agent, filters, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
     return CasePage(
         cases=rows[:PAGE_SIZE],
         number=number,
         previous_url=_url(filters, number - 1) if number > 1 else "",
         next_url=_url(filters, number + 1) if len(rows) > PAGE_SIZE else "",
     )
+
+
+def case_base_url() -> str:
+    """The case URL without its id: one reverse() per page instead of one per row."""
+    return reverse("web:case", kwargs={"case_id": 0}).removesuffix("0/")
 
 
 def _url(filters: InboxFilters, number: int) -> str:
@@ -78,7 +100,7 @@ def _sidebar(counts: dict[str, int], filters: InboxFilters) -> list[SidebarView]
         SidebarView(
             key=key,
             label=label,
-            count=counts.get(key, 0),
+            count=counts.get(key),
             is_current=key == filters.view,
             url="?" + urlencode({"view": key}),
         )

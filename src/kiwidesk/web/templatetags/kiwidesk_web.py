@@ -1,0 +1,114 @@
+"""Words for the timeline and the waiting state, so templates stay free of decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.forms import BoundField
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from kiwidesk.cases.models import (
+    Channel,
+    Direction,
+    Event,
+    EventKind,
+    Party,
+    Priority,
+    Sensitivity,
+    Status,
+    Thread,
+)
+
+register = template.Library()
+
+_LABELS: dict[str, dict[str, str]] = {
+    EventKind.STATUS_CHANGED: dict(Status.choices),
+    EventKind.PRIORITY_CHANGED: dict(Priority.choices),
+    EventKind.SENSITIVITY_CHANGED: dict(Sensitivity.choices),
+}
+_FIELD_NAMES: dict[str, str] = {
+    EventKind.SUBJECT_CHANGED: "Subject",
+    EventKind.STATUS_CHANGED: "Status",
+    EventKind.PRIORITY_CHANGED: "Priority",
+    EventKind.CATEGORY_CHANGED: "Category",
+    EventKind.SENSITIVITY_CHANGED: "Sensitivity",
+    EventKind.ASSIGNED: "Assignee",
+    EventKind.TEAM_CHANGED: "Team",
+    EventKind.DUE_CHANGED: "Due by",
+    EventKind.TAGS_CHANGED: "Tags",
+}
+
+
+@register.filter
+def event_summary(event: Event) -> str:
+    """One line saying what happened, e.g. "Status: New → Open"."""
+    payload: dict[str, Any] = event.payload or {}
+    if event.kind in _FIELD_NAMES:
+        labels = _LABELS.get(event.kind, {})
+        old = _shown(payload.get("old"), labels)
+        new = _shown(payload.get("new"), labels)
+        return f"{_FIELD_NAMES[event.kind]}: {old} → {new}"
+    if event.kind == EventKind.CASE_OPENED:
+        return f"Case opened on {_channel(payload.get('channel'))}"
+    if event.kind == EventKind.THREAD_OPENED:
+        party = dict(Party.choices).get(payload.get("party", ""), "")
+        return f"{party} thread opened on {_channel(payload.get('channel'))}"
+    if event.kind == EventKind.CASE_REOPENED:
+        return f"Case reopened (was {dict(Status.choices).get(payload.get('previous_status', ''))})"
+    if event.kind == EventKind.CASE_MERGED:
+        return f"Case #{payload.get('source_id')} merged in: {payload.get('source_subject', '')}"
+    if event.kind == EventKind.MERGED_INTO:
+        return f"Merged into case #{payload.get('target_id')}"
+    return event.get_kind_display()
+
+
+def _shown(value: Any, labels: dict[str, str]) -> str:
+    if value in (None, "", []):
+        return "none"
+    if isinstance(value, dict):
+        return str(value.get("name", ""))
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return labels.get(str(value), str(value))
+
+
+def _channel(value: Any) -> str:
+    return dict(Channel.choices).get(str(value), str(value))
+
+
+@register.filter
+def waiting(thread: Thread) -> str:
+    """Who is waiting for whom on this thread, from who spoke last."""
+    direction = getattr(thread, "last_direction", "")
+    other = "The customer" if thread.party == Party.CUSTOMER else "The third party"
+    if direction == Direction.INBOUND:
+        return f"{other} is waiting for us"
+    if direction == Direction.OUTBOUND:
+        return f"We are waiting for {other.lower()}"
+    return "No messages yet"
+
+
+@register.filter
+def is_waiting_for_us(thread: Thread) -> bool:
+    return getattr(thread, "last_direction", "") == Direction.INBOUND
+
+
+@register.simple_tag
+def select_options(field: BoundField) -> SafeString:
+    """The <option>s of a choice field, built here: widget templates cost ~1 ms a select."""
+    current = field.value()
+    selected = {str(value) for value in current} if isinstance(current, list) else {str(current)}
+    choices = field.field.choices  # type: ignore[attr-defined]
+    return format_html_join(
+        "",
+        "{}",
+        ((_option(str(value), str(label), str(value) in selected),) for value, label in choices),
+    )
+
+
+def _option(value: str, label: str, is_selected: bool) -> SafeString:
+    if is_selected:
+        return format_html('<option value="{}" selected>{}</option>', value, label)
+    return format_html('<option value="{}">{}</option>', value, label)

@@ -1,0 +1,122 @@
+"""The case page: header, threads, timeline and composers; the header edits in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from kiwidesk.accounts.models import Agent
+from kiwidesk.cases import services
+from kiwidesk.cases.models import Attachment, Case, Party, Thread
+from kiwidesk.cases.queries import case_for_page, case_threads, case_timeline, last_directions
+from kiwidesk.contacts.models import Contact
+from kiwidesk.privacy.access import Purpose, sensitivities_for, visible_cases
+from kiwidesk.web.forms import CaseHeaderForm, ComposeForm, MergeForm, NewThreadForm
+from kiwidesk.web.views._common import HtmxHttpRequest, agent_of, agent_required, case_or_404
+
+# The picker is a shortcut; any other third party is found by its email or phone.
+THIRD_PARTY_CHOICES = 100
+
+
+@require_GET
+@agent_required
+def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
+    agent = agent_of(request)
+    case_or_404(agent, case_id, Purpose.VIEW)
+    return render(request, "web/case.html", case_context(agent, case_id))
+
+
+@require_POST
+@agent_required
+def update_header(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
+    agent = agent_of(request)
+    case = case_or_404(agent, case_id, Purpose.CHANGE)
+    form = CaseHeaderForm(request.POST, case=case, sensitivities=sensitivities_for(agent))
+    if not form.is_valid():
+        return _header_refused(request, agent, case_id, form)
+    try:
+        services.update_case(agent, case, form.changes())
+    except services.CaseMergedError:
+        messages.error(request, "This case was merged into another one; change that case.")
+        return redirect("web:case", case_id=case_id)
+    if request.htmx:
+        context = case_context(agent, case_id)
+        context["header_saved"] = True
+        return render(request, "web/_case_header_swap.html", context)
+    messages.success(request, "Case updated.")
+    return redirect("web:case", case_id=case_id)
+
+
+def _header_refused(
+    request: HtmxHttpRequest, agent: Agent, case_id: int, form: CaseHeaderForm
+) -> HttpResponse:
+    context = case_context(agent, case_id, header_form=form)
+    if request.htmx:
+        # htmx swaps only successful responses, so the refused form comes back as 200.
+        return render(request, "web/_case_header.html", context)
+    return render(request, "web/case.html", context, status=400)
+
+
+@require_GET
+@agent_required
+def attachment(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
+    case = case_or_404(agent_of(request), case_id, Purpose.VIEW)
+    stored = get_object_or_404(Attachment, pk=attachment_id, message__case=case)
+    try:
+        handle = stored.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage") from None
+    # Always a download, never rendered inline: the bytes came from outside.
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=stored.filename,
+        content_type="application/octet-stream",
+    )
+
+
+def case_context(agent: Agent, case_id: int, **forms: Any) -> dict[str, Any]:
+    """Everything the case page shows, in a fixed number of queries."""
+    case = case_for_page(visible_cases(agent), case_id)
+    if case is None:
+        raise Http404("No such case")
+    threads = _threads_with_waiting(case)
+    context: dict[str, Any] = {
+        "case": case,
+        "threads": threads,
+        "timeline": list(case_timeline(case)),
+        "header_form": CaseHeaderForm(case=case, sensitivities=sensitivities_for(agent)),
+        "compose_form": ComposeForm(),
+        "note_form": ComposeForm(),
+        "thread_form": NewThreadForm(third_parties=_third_parties()),
+        "merge_form": MergeForm(),
+        "compose_thread_id": None,
+    }
+    context.update(forms)
+    return context
+
+
+def _threads_with_waiting(case: Case) -> list[Thread]:
+    threads = case_threads(case)
+    directions = last_directions(case)
+    shown = [thread for thread in threads if thread.party != Party.INTERNAL]
+    for thread in shown:
+        thread.last_direction = directions.get(thread.pk, "")  # type: ignore[attr-defined]
+        thread.composer_id = f"reply-{thread.pk}"  # type: ignore[attr-defined]
+    first_customer = next((t for t in shown if t.party == Party.CUSTOMER), None)
+    if first_customer is not None:
+        # The "r" shortcut focuses this composer.
+        first_customer.composer_id = "reply-customer"  # type: ignore[attr-defined]
+    return shown
+
+
+def _third_parties() -> list[tuple[int, str]]:
+    return list(
+        Contact.objects.filter(is_third_party=True)
+        .order_by("name")
+        .values_list("pk", "name")[:THIRD_PARTY_CHOICES]
+    )
