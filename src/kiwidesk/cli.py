@@ -1,0 +1,341 @@
+"""The `kiwidesk` command: set up, seed, manage agents and tokens, serve the demo.
+
+Each subcommand parses its arguments, calls a service, and prints the result. Errors
+are one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
+
+DEFAULT_SEED = 1
+DEMO_CASES = 1_000
+MESSAGES_PER_CASE = 7
+
+
+class CliError(Exception):
+    """A problem the user can fix; shown as one line."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        _setup_django()
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a known failure is one line; a bug keeps its traceback
+        message = _known_error(exc)
+        if message is None:
+            raise
+        print(f"kiwidesk: error: {message}", file=sys.stderr)
+        return 1
+
+
+def _known_error(exc: Exception) -> str | None:
+    from django.core.exceptions import ValidationError
+    from django.core.management import CommandError
+    from django.db import DatabaseError
+
+    from kiwidesk.envconfig import ConfigError
+    from kiwidesk.seed.errors import SeedError
+
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)
+    if isinstance(exc, DatabaseError):
+        hint = " (run `kiwidesk migrate` first)" if "no such table" in str(exc) else ""
+        return f"database: {exc}{hint}"
+    if isinstance(exc, CliError | SeedError | ConfigError | CommandError | OSError):
+        return str(exc)
+    return None
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kiwidesk.settings")
+    import django
+
+    django.setup()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiwidesk", description="Kiwidesk: support operations for high-trust teams."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    migrate = commands.add_parser("migrate", help="create or update the database tables")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    seed = commands.add_parser("seed", help="fill an empty database with demo data")
+    seed.add_argument("--cases", type=_positive, default=DEMO_CASES, help="default 1000")
+    seed.add_argument(
+        "--messages", type=_positive, help=f"messages in all (default {MESSAGES_PER_CASE} per case)"
+    )
+    seed.add_argument("--seed", type=int, default=DEFAULT_SEED, help="same seed, same data")
+    seed.add_argument("--quiet", action="store_true", help="no progress bar")
+    seed.set_defaults(handler=cmd_seed)
+
+    agent = commands.add_parser("createagent", help="create an agent who can log in")
+    agent.add_argument("email")
+    agent.add_argument("--name", default="")
+    agent.add_argument("--admin", action="store_true", help="may use the admin site")
+    agent.add_argument("--password", help="generated and printed when left out")
+    agent.add_argument(
+        "--clearance",
+        choices=("normal", "confidential", "clinical"),
+        default="normal",
+        help="the most sensitive cases the agent may open (admins: clinical)",
+    )
+    agent.set_defaults(handler=cmd_createagent)
+
+    token = commands.add_parser("token", help="issue an API token and print it once")
+    token.add_argument("email")
+    token.add_argument("--name", default="API token")
+    token.set_defaults(handler=cmd_token)
+
+    serve = commands.add_parser("serve", help="serve the web UI and API with waitress")
+    _serve_arguments(serve, port=8000)
+    serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run background tasks (no web server)")
+    worker.set_defaults(handler=cmd_worker)
+
+    demo = commands.add_parser("demo", help="migrate, seed once, and serve with a demo login")
+    _serve_arguments(demo, port=8000)
+    demo.set_defaults(handler=cmd_demo)
+
+    manage = commands.add_parser("manage", help="run any Django management command")
+    manage.add_argument("arguments", nargs=argparse.REMAINDER)
+    manage.set_defaults(handler=cmd_manage)
+    return parser
+
+
+def _serve_arguments(parser: argparse.ArgumentParser, *, port: int) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=_port, default=port)
+    parser.add_argument("--threads", type=_positive, default=8)
+    parser.add_argument("--no-worker", action="store_true", help="do not run background tasks")
+
+
+def _positive(text: str) -> int:
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _integer(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+# Commands -----------------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _migrate()
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
+    from kiwidesk.seed.demo import ensure_demo_login
+
+    _migrate()
+    messages = args.messages or args.cases * MESSAGES_PER_CASE
+    result = _seed(cases=args.cases, messages=messages, seed=args.seed, quiet=args.quiet)
+    login = ensure_demo_login(settings.DATA_DIR)
+    print(
+        f"Seeded {result.cases} cases, {result.threads} threads, {result.messages} messages, "
+        f"{result.events} events and {result.contacts} contacts in {result.seconds:.1f} s."
+    )
+    print(f"Demo login: {login.email} / {login.password}")
+    return 0
+
+
+def cmd_createagent(args: argparse.Namespace) -> int:
+    from django.core.validators import validate_email
+
+    from kiwidesk.accounts.models import Agent
+    from kiwidesk.accounts.services import create_agent
+
+    email = args.email.strip().lower()
+    validate_email(email)
+    if Agent.objects.filter(email=email).exists():
+        raise CliError(f"an agent with the email {email} already exists")
+    password = args.password or secrets.token_urlsafe(12)
+    agent = create_agent(
+        email, name=args.name, password=password, is_admin=args.admin, clearance=args.clearance
+    )
+    print(f"Created {'admin' if args.admin else 'agent'} {agent.email}.")
+    if not args.password:
+        print(f"Password: {password}")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from kiwidesk.accounts.services import issue_token
+
+    issued = issue_token(_agent(args.email), name=args.name)
+    print("API token (shown once, keep it somewhere safe):", file=sys.stderr)
+    print(issued.secret)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _serve(host=args.host, port=args.port, threads=args.threads, worker=not args.no_worker)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("db_worker")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    login = prepare_demo()
+    greeting = f"Log in as {login.email} with the password {login.password}"
+    _serve(
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        worker=not args.no_worker,
+        greeting=greeting,
+    )
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kiwidesk manage", *args.arguments])
+    return 0
+
+
+# Helpers ------------------------------------------------------------------------------
+
+
+def prepare_demo() -> Any:
+    """Migrate, seed the demo cases into an empty database, and return the demo login."""
+    from django.conf import settings
+
+    from kiwidesk.cases.models import Case
+    from kiwidesk.seed.demo import ensure_demo_login
+
+    _migrate()
+    if not Case.objects.exists():
+        print(f"Seeding {DEMO_CASES} demo cases…")
+        _seed(cases=DEMO_CASES, messages=DEMO_CASES * MESSAGES_PER_CASE, seed=DEFAULT_SEED)
+    return ensure_demo_login(settings.DATA_DIR)
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _seed(*, cases: int, messages: int, seed: int, quiet: bool = False) -> Any:
+    from tqdm import tqdm
+
+    from kiwidesk.seed.load import ensure_empty, seed_database
+
+    ensure_empty()
+    with tqdm(total=messages, unit="msg", unit_scale=True, disable=quiet) as bar:
+        return seed_database(cases=cases, messages=messages, seed=seed, progress=bar.update)
+
+
+def _agent(email: str) -> Any:
+    from kiwidesk.accounts.models import Agent
+
+    agent = Agent.objects.filter(email=email.strip().lower()).first()
+    if agent is None:
+        raise CliError(f"no agent with the email {email}")
+    return agent
+
+
+def _serve(*, host: str, port: int, threads: int, worker: bool, greeting: str = "") -> None:
+    """Serve until SIGINT or SIGTERM, with the task worker as a child process.
+
+    The worker is a separate process so a crashing task cannot take the web server
+    down; it is stopped when the server stops, and dies with it if we are killed.
+    """
+    from waitress import create_server
+
+    from kiwidesk.wsgi import application
+
+    server = create_server(application, host=host, port=port, threads=threads)
+    child = _start_worker() if worker else None
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    print(f"Kiwidesk is serving on http://{host}:{server.effective_port}/", flush=True)
+    if greeting:
+        print(greeting, flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        if child is not None:
+            _stop_worker(child)
+        print("Kiwidesk stopped.", flush=True)
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    child = subprocess.Popen(  # our own interpreter and module
+        [sys.executable, "-m", "kiwidesk.cli", "worker"], preexec_fn=_die_with_parent
+    )
+    print(f"Task worker started (pid {child.pid}).", flush=True)
+    return child
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM the worker if the server is killed without cleaning up."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: the finally block in _serve still stops the worker
+
+
+def _stop_worker(child: subprocess.Popen[bytes]) -> None:
+    child.terminate()
+    try:
+        child.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
