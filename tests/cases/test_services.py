@@ -160,3 +160,20 @@ def test_executable_attachment_is_refused_and_no_message_is_written(agent):
         )
 
     assert case.messages.count() == count
+
+
+@pytest.mark.django_db
+def test_case_opened_event_records_how_the_case_started(agent, team):
+    case = make_case(agent, assignee=agent, team=team, priority="high", category="Export")
+
+    opened = case.events.get(kind=EventKind.CASE_OPENED)
+
+    assert opened.payload == {
+        "channel": "email",
+        "status": "open",
+        "priority": "high",
+        "sensitivity": "normal",
+        "category": "Export",
+        "team": {"id": team.pk, "name": "Clinician support"},
+        "assignee": {"id": agent.pk, "name": "Agent One"},
+    }

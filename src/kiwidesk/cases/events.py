@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kiwidesk.accounts.models import Agent
+from kiwidesk.accounts.models import Agent, Team
 from kiwidesk.cases.models import Case, Event, EventKind, Message, Thread
 
 
@@ -31,7 +31,27 @@ def _record(
 
 
 def case_opened(case: Case, actor: Agent | None, *, at: datetime) -> Event:
-    return _record(case, EventKind.CASE_OPENED, actor, at=at, channel=case.channel)
+    """Record the case as it started, so clocks and metrics can be rebuilt from events."""
+    return _record(
+        case,
+        EventKind.CASE_OPENED,
+        actor,
+        at=at,
+        channel=case.channel,
+        status=case.status,
+        priority=case.priority,
+        sensitivity=case.sensitivity,
+        category=case.category,
+        team=shown(case.team),
+        assignee=shown(case.assignee),
+    )
+
+
+def shown(value: Agent | Team | None) -> dict[str, Any] | None:
+    """An agent or a team as an Event payload keeps it: id and the name at the time."""
+    if value is None:
+        return None
+    return {"id": value.pk, "name": str(value)}
 
 
 def thread_opened(case: Case, actor: Agent | None, thread: Thread, *, at: datetime) -> Event:

@@ -272,11 +272,16 @@ def receive_message(
 
 
 @transaction.atomic
-def update_case(actor: Agent | None, case: Case, changes: CaseChanges) -> Case:
-    """Apply the given field changes, one Event for each field that really changed."""
+def update_case(
+    actor: Agent | None, case: Case, changes: CaseChanges, *, at: datetime | None = None
+) -> Case:
+    """Apply the given field changes, one Event for each field that really changed.
+
+    `at` is for importing history; by default the change happens now.
+    """
     case = _lock(case.pk)
     _ensure_not_merged(case)
-    at = timezone.now()
+    at = at or timezone.now()
     for field, value in changes.items():
         if field == "status":
             _change_status(actor, case, str(value), at=at)
@@ -451,7 +456,7 @@ def _displayable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, (Agent, Team)):
-        return {"id": value.pk, "name": str(value)}
+        return events.shown(value)
     return value
 
 

@@ -135,8 +135,17 @@ class Story:
         self.fields = dict(fields, subject=subject, channel=channel)
         self.status = Status.OPEN if fields.get("assignee") else Status.NEW
         self.created_at = self.updated_at = at
-        key = ("opened", channel)
-        self._event(EventKind.CASE_OPENED, actor, at, self.rows.payload(key, {"channel": channel}))
+        opened = {
+            "channel": channel,
+            "status": self.status,
+            "priority": fields["priority"],
+            "sensitivity": fields["sensitivity"],
+            "category": fields["category"],
+            "team": _shown(fields["team"]),
+            "assignee": _shown(fields["assignee"]),
+        }
+        key = ("opened", *(str(value) for value in opened.values()))
+        self._event(EventKind.CASE_OPENED, actor, at, self.rows.payload(key, opened))
         thread = self._thread(Party.CUSTOMER, channel, self.customer_id, subject, at)
         self._message(thread, actor, Direction.INBOUND, text, at, contact=self.customer_id)
         return thread
