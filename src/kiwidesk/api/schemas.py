@@ -109,20 +109,12 @@ class AttachmentIn(Schema):
 Attachments = Annotated[list[AttachmentIn], Field(max_length=20)]
 
 
-class CustomerIn(Schema):
-    """Who the case is for: an existing contact's id, or an address to find or create them."""
+class AddressesIn(Schema):
+    """The addresses a contact may be given by: email, phone and WhatsApp, all optional."""
 
-    id: Id | None = None
     email: Address | None = None
     phone: Address | None = None
     whatsapp: Address | None = None
-    name: Name = ""
-
-    @model_validator(mode="after")
-    def _identifies(self) -> CustomerIn:
-        if self.id is None and not self.addresses():
-            raise ValueError("give the customer's id, email, phone or whatsapp")
-        return self
 
     def addresses(self) -> list[tuple[str, str]]:
         """The (identity kind, value) pairs given, most reliable first."""
@@ -132,6 +124,19 @@ class CustomerIn(Schema):
             (IdentityKind.WHATSAPP, self.whatsapp),
         ]
         return [(str(kind), value) for kind, value in given if value]
+
+
+class CustomerIn(AddressesIn):
+    """Who the case is for: an existing contact's id, or an address to find or create them."""
+
+    id: Id | None = None
+    name: Name = ""
+
+    @model_validator(mode="after")
+    def _identifies(self) -> CustomerIn:
+        if self.id is None and not self.addresses():
+            raise ValueError("give the customer's id, email, phone or whatsapp")
+        return self
 
 
 class CaseIn(Schema):
@@ -217,11 +222,8 @@ class NoteIn(Schema):
     attachments: Attachments = []
 
 
-class ContactIn(Schema):
+class ContactIn(AddressesIn):
     name: Name = ""
-    email: Address | None = None
-    phone: Address | None = None
-    whatsapp: Address | None = None
     organisation_id: Id | None = None
     is_third_party: bool = False
 
@@ -230,14 +232,6 @@ class ContactIn(Schema):
         if not self.addresses():
             raise ValueError("give the contact's email, phone or whatsapp")
         return self
-
-    def addresses(self) -> list[tuple[str, str]]:
-        given = [
-            (IdentityKind.EMAIL, self.email),
-            (IdentityKind.PHONE, self.phone),
-            (IdentityKind.WHATSAPP, self.whatsapp),
-        ]
-        return [(str(kind), value) for kind, value in given if value]
 
 
 class TeamRef(Schema):

@@ -6,7 +6,24 @@ from datetime import datetime
 from typing import Any
 
 from kiwidesk.accounts.models import Agent, Team
-from kiwidesk.cases.models import Case, Event, EventKind, Message, Thread
+from kiwidesk.cases.models import Case, Direction, Event, EventKind, Message, Thread
+
+# The Event kind each message direction and each changed case field writes.
+MESSAGE_EVENTS: dict[str, str] = {
+    Direction.INBOUND: EventKind.MESSAGE_RECEIVED,
+    Direction.OUTBOUND: EventKind.MESSAGE_SENT,
+    Direction.NOTE: EventKind.NOTE_ADDED,
+}
+FIELD_EVENTS: dict[str, str] = {
+    "subject": EventKind.SUBJECT_CHANGED,
+    "status": EventKind.STATUS_CHANGED,
+    "priority": EventKind.PRIORITY_CHANGED,
+    "category": EventKind.CATEGORY_CHANGED,
+    "sensitivity": EventKind.SENSITIVITY_CHANGED,
+    "assignee": EventKind.ASSIGNED,
+    "team": EventKind.TEAM_CHANGED,
+    "due_at": EventKind.DUE_CHANGED,
+}
 
 
 def _record(
@@ -68,11 +85,7 @@ def thread_opened(case: Case, actor: Agent | None, thread: Thread, *, at: dateti
 
 def message_added(case: Case, actor: Agent | None, message: Message) -> Event:
     """Record a message on the timeline: received, sent or a note, by its direction."""
-    kind = {
-        "inbound": EventKind.MESSAGE_RECEIVED,
-        "outbound": EventKind.MESSAGE_SENT,
-        "note": EventKind.NOTE_ADDED,
-    }[message.direction]
+    kind = MESSAGE_EVENTS[message.direction]
     return _record(
         case,
         kind,

@@ -66,18 +66,6 @@ class CaseChanges(TypedDict, total=False):
     tags: list[str]
 
 
-_FIELD_EVENTS = {
-    "subject": EventKind.SUBJECT_CHANGED,
-    "status": EventKind.STATUS_CHANGED,
-    "priority": EventKind.PRIORITY_CHANGED,
-    "category": EventKind.CATEGORY_CHANGED,
-    "sensitivity": EventKind.SENSITIVITY_CHANGED,
-    "assignee": EventKind.ASSIGNED,
-    "team": EventKind.TEAM_CHANGED,
-    "due_at": EventKind.DUE_CHANGED,
-}
-
-
 def normalise_tags(names: Iterable[str]) -> list[str]:
     """Lower-case, trimmed, unique tag names, in the order given."""
     seen: dict[str, None] = {}
@@ -441,7 +429,7 @@ def _change_status(actor: Agent | None, case: Case, status: str, *, at: datetime
 
 
 def _change_field(actor: Agent | None, case: Case, field: str, value: Any, *, at: datetime) -> None:
-    kind = _FIELD_EVENTS[field]
+    kind = events.FIELD_EVENTS[field]
     previous = getattr(case, field)
     if previous == value:
         return

@@ -17,24 +17,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiwidesk.cases.events import FIELD_EVENTS, MESSAGE_EVENTS
 from kiwidesk.cases.models import Channel, Direction, EventKind, Party, Status
 
 DONE = (Status.SOLVED, Status.CLOSED)
-DIRECTION_EVENTS: dict[str, str] = {
-    Direction.INBOUND: EventKind.MESSAGE_RECEIVED,
-    Direction.OUTBOUND: EventKind.MESSAGE_SENT,
-    Direction.NOTE: EventKind.NOTE_ADDED,
-}
-FIELD_EVENTS: dict[str, str] = {
-    "subject": EventKind.SUBJECT_CHANGED,
-    "status": EventKind.STATUS_CHANGED,
-    "priority": EventKind.PRIORITY_CHANGED,
-    "category": EventKind.CATEGORY_CHANGED,
-    "sensitivity": EventKind.SENSITIVITY_CHANGED,
-    "assignee": EventKind.ASSIGNED,
-    "team": EventKind.TEAM_CHANGED,
-    "due_at": EventKind.DUE_CHANGED,
-}
 
 # Thread row slots; the row is a list so last_message_at can move as messages arrive.
 T_ID, T_CASE, T_PARTY, T_CHANNEL, T_CONTACT, T_SUBJECT, T_CREATED, T_LAST = range(8)
@@ -256,7 +242,7 @@ class Story:
             ("message", party, channel), {"party": party, "channel": channel}
         )
         self._event(
-            DIRECTION_EVENTS[direction],
+            MESSAGE_EVENTS[direction],
             actor,
             at,
             payload,
