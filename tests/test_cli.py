@@ -8,6 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 
 from kiwidesk.accounts.models import Agent
 from kiwidesk.accounts.services import agent_for_token
@@ -163,3 +164,23 @@ def test_serve_answers_and_stops_with_its_worker(tmp_path: Path):
     assert (status, code) == (200, 0)
     assert server.stdout.read().strip() == "Kiwidesk stopped."
     assert not Path(f"/proc/{worker_pid}").exists()
+
+
+@pytest.mark.skipif(
+    "sqlite" not in django_settings.DATABASES["default"]["ENGINE"],
+    reason="planner statistics are SQLite's",
+)
+@pytest.mark.django_db
+def test_serving_a_database_without_planner_statistics_analyses_it_first():
+    from django.db import connection
+
+    from kiwidesk.cli import _refresh_planner_statistics
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS sqlite_stat1")
+
+    _refresh_planner_statistics()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        assert cursor.fetchone()[0] == 1

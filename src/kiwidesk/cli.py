@@ -287,6 +287,7 @@ def _serve(*, host: str, port: int, threads: int, worker: bool, greeting: str = 
 
     from kiwidesk.wsgi import application
 
+    _refresh_planner_statistics()
     server = create_server(application, host=host, port=port, threads=threads)
     child = _start_worker() if worker else None
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -302,6 +303,32 @@ def _serve(*, host: str, port: int, threads: int, worker: bool, greeting: str = 
         if child is not None:
             _stop_worker(child)
         print("Kiwidesk stopped.", flush=True)
+
+
+def _refresh_planner_statistics() -> None:
+    """ANALYZE a SQLite database that has no statistics, or has grown tenfold since.
+
+    Without statistics SQLite sorts every open case for one inbox page instead of
+    walking the updated_at index (bench/README.md); this is the check SQLite's own
+    `PRAGMA optimize` makes, done once at start-up because Django's connections are
+    too short-lived for it.
+    """
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        has_statistics = cursor.fetchone()[0] == 1
+        known = 0
+        if has_statistics:
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = 'cases_case' LIMIT 1")
+            row = cursor.fetchone()
+            known = int(row[0].split()[0]) if row else 0
+        cursor.execute("SELECT count(*) FROM cases_case")
+        actual = cursor.fetchone()[0]
+        if not has_statistics or actual > 10 * max(known, 10):
+            cursor.execute("ANALYZE")
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
