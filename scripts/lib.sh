@@ -6,6 +6,12 @@ VENV="$KIWIDESK_ROOT/.venv"
 say() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# pip, without the warnings some machines' local index mirrors print on every call.
+pip_quietly() {
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$@" 2>&1 \
+    | { grep -v "^WARNING: Location" || true; }
+}
+
 # Create the virtualenv and install Kiwidesk into it (with EXTRAS, e.g. "test").
 # Reinstalls only when pyproject.toml changed, so the second run starts at once.
 ensure_venv() {
@@ -17,9 +23,8 @@ ensure_venv() {
   stamp="$VENV/.kiwidesk-$(sha256sum "$KIWIDESK_ROOT/pyproject.toml" | cut -c1-16)-${extras:-base}"
   if [ ! -f "$stamp" ]; then
     say "Installing Kiwidesk and its pinned dependencies"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$target" 2>&1 \
-      | grep -v "^WARNING: Location" || true
+    pip_quietly --upgrade pip
+    pip_quietly -e "$target"
     "$VENV/bin/python" -c "import kiwidesk, django" || die "installation failed"
     touch "$stamp"
   fi
