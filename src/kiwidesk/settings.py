@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kiwidesk.contacts",
     "kiwidesk.cases",
     "kiwidesk.privacy",
+    "kiwidesk.ingest",
     "kiwidesk.web",
 ]
 

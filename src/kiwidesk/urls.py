@@ -12,6 +12,7 @@ admin.site.site_title = "Kiwidesk admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("channels/", include("kiwidesk.channels.urls")),
     path("api/docs", api_docs, name="api-docs"),
     path("", include("kiwidesk.web.urls")),
 ]
