@@ -122,3 +122,58 @@ def case_merged(target: Case, actor: Agent | None, *, source: Case, at: datetime
 
 def merged_into(source: Case, actor: Agent | None, *, target: Case, at: datetime) -> Event:
     return _record(source, EventKind.MERGED_INTO, actor, at=at, target_id=target.pk)
+
+
+def merge_suggested(case: Case, *, other: Case, at: datetime) -> Event:
+    """Record that the customer already has another open case this one may belong to."""
+    return _record(
+        case,
+        EventKind.MERGE_SUGGESTED,
+        None,
+        at=at,
+        other_case_id=other.pk,
+        other_subject=other.subject,
+    )
+
+
+def follows_closed_case(case: Case, *, closed: Case, at: datetime) -> Event:
+    """Record that this case was opened by a message for a case already closed."""
+    return _record(
+        case,
+        EventKind.FOLLOWS_CLOSED_CASE,
+        None,
+        at=at,
+        closed_case_id=closed.pk,
+        closed_subject=closed.subject,
+    )
+
+
+def delivery_updated(
+    message: Message, *, previous: str, status: str, error: str, at: datetime
+) -> Event:
+    """Record how far a sent message has come (sent, delivered, read, failed)."""
+    return _record(
+        message.case,
+        EventKind.DELIVERY_UPDATED,
+        None,
+        at=at,
+        thread=message.thread,
+        message=message,
+        previous=previous,
+        status=status,
+        error=error,
+    )
+
+
+def attachment_refused(message: Message, *, filename: str, reason: str) -> Event:
+    """Record an attachment that arrived with a message but was not stored, and why."""
+    return _record(
+        message.case,
+        EventKind.ATTACHMENT_REFUSED,
+        None,
+        at=message.created_at,
+        thread=message.thread,
+        message=message,
+        filename=filename,
+        reason=reason,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -129,6 +131,11 @@ class Case(models.Model):
         return self.merged_into_id is not None
 
 
+def new_reply_token() -> str:
+    """A random, unguessable token for a thread's reply address (80 bits, lower-case)."""
+    return secrets.token_hex(10)
+
+
 class Thread(models.Model):
     """One conversation inside a case, with one party over one channel."""
 
@@ -139,6 +146,13 @@ class Thread(models.Model):
         Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="threads"
     )
     subject = models.CharField(max_length=250, blank=True)
+    reply_token = models.CharField(
+        max_length=32,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Secret in the reply address (support+TOKEN@…) that routes answers here.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(null=True, blank=True)
 
@@ -170,6 +184,7 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", "Sent"
     DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
+    READ = "read", "Read"
 
 
 class Message(models.Model):
@@ -189,6 +204,15 @@ class Message(models.Model):
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True, help_text="Sanitised with nh3 before it is stored.")
     external_id = models.CharField(max_length=255, blank=True, db_index=True)
+    full_text = models.TextField(
+        blank=True, help_text="The whole text with quotes and signature, when it differs."
+    )
+    raw_file = models.FileField(
+        upload_to="raw/", blank=True, help_text="The message exactly as it arrived."
+    )
+    is_automated = models.BooleanField(
+        default=False, help_text="An auto-reply or bounce: never answered automatically."
+    )
     delivery_status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.NONE, blank=True
     )
@@ -235,6 +259,10 @@ class EventKind(models.TextChoices):
     DUE_CHANGED = "due_changed", "Due date changed"
     CASE_MERGED = "case_merged", "Case merged in"
     MERGED_INTO = "merged_into", "Merged into another case"
+    DELIVERY_UPDATED = "delivery_updated", "Delivery updated"
+    MERGE_SUGGESTED = "merge_suggested", "Merge suggested"
+    FOLLOWS_CLOSED_CASE = "follows_closed_case", "Follows a closed case"
+    ATTACHMENT_REFUSED = "attachment_refused", "Attachment refused"
 
 
 class Event(models.Model):

@@ -7,6 +7,7 @@ so the timeline never disagrees with the case.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -28,6 +29,7 @@ from kiwidesk.cases.models import (
     Channel,
     DeliveryStatus,
     Direction,
+    Event,
     EventKind,
     Message,
     Party,
@@ -36,6 +38,7 @@ from kiwidesk.cases.models import (
     Status,
     Tag,
     Thread,
+    new_reply_token,
 )
 from kiwidesk.contacts.models import Contact
 
@@ -50,6 +53,20 @@ class MergeError(ValueError):
 
 class EmptyMessageError(ValueError):
     """A message with neither text nor attachments."""
+
+
+@dataclass(frozen=True)
+class InboundDetails:
+    """What a channel kept of an inbound message beyond its displayed text.
+
+    `full_text` is the text before quotes and signature were stripped (empty when the
+    same), `raw_file` the storage name of the original bytes, and `is_automated` marks
+    an auto-reply or bounce, which is stored but never wakes a case.
+    """
+
+    full_text: str = ""
+    raw_file: str = ""
+    is_automated: bool = False
 
 
 class CaseChanges(TypedDict, total=False):
@@ -93,12 +110,14 @@ def open_case(
     tags: Sequence[str] = (),
     attachments: Sequence[NewAttachment] = (),
     external_id: str = "",
+    inbound: InboundDetails | None = None,
     at: datetime | None = None,
 ) -> Case:
     """Open a case with the customer's first message on a new customer thread.
 
     `actor` is the agent who logged it (a phone call, the new-case form), or None
-    when the customer wrote in on a channel.
+    when the customer wrote in on a channel. `inbound` carries what a channel kept
+    of the original (see `InboundDetails`).
     """
     at = at or timezone.now()
     case = Case.objects.create(
@@ -123,6 +142,7 @@ def open_case(
         channel=channel,
         contact=customer,
         subject=case.subject,
+        reply_token=new_reply_token(),
         created_at=at,
     )
     _add_message(
@@ -135,6 +155,7 @@ def open_case(
         author_contact=customer,
         attachments=attachments,
         external_id=external_id,
+        inbound=inbound,
         at=at,
     )
     return case
@@ -160,6 +181,7 @@ def open_thread(
         channel=channel,
         contact=contact,
         subject=subject.strip() or case.subject,
+        reply_token=None if party == Party.INTERNAL else new_reply_token(),
         created_at=at,
     )
     events.thread_opened(case, actor, thread, at=at)
@@ -232,12 +254,14 @@ def receive_message(
     author: Contact | None = None,
     attachments: Sequence[NewAttachment] = (),
     external_id: str = "",
+    inbound: InboundDetails | None = None,
     at: datetime | None = None,
 ) -> Message:
     """Store a message the thread's party sent us, and wake the case up.
 
     The case row is locked first so that two messages arriving together for the
-    same case cannot both read "solved" and both reopen it.
+    same case cannot both read "solved" and both reopen it. An automated message
+    (an auto-reply, a bounce) is stored but never wakes or reopens the case.
     """
     case = _lock(thread.case_id)
     at = at or timezone.now()
@@ -251,8 +275,11 @@ def receive_message(
         author_contact=author or thread.contact,
         attachments=attachments,
         external_id=external_id,
+        inbound=inbound,
         at=at,
     )
+    if message.is_automated:
+        return message
     woken = _status_after_inbound(case, thread)
     if woken is not None:
         _change_status(None, case, woken, at=at)
@@ -361,7 +388,9 @@ def _add_message(
     author_contact: Contact | None = None,
     attachments: Sequence[NewAttachment] = (),
     external_id: str = "",
+    inbound: InboundDetails | None = None,
 ) -> Message:
+    inbound = inbound or InboundDetails()
     if not text.strip() and not html.strip() and not attachments:
         raise EmptyMessageError("a message needs text or an attachment")
     for attachment in attachments:
@@ -375,6 +404,9 @@ def _add_message(
         body_text=text,
         body_html=sanitise_html(html),
         external_id=external_id,
+        full_text=inbound.full_text,
+        raw_file=inbound.raw_file,
+        is_automated=inbound.is_automated,
         delivery_status=DeliveryStatus.PENDING if direction == Direction.OUTBOUND else "",
         created_at=at,
     )
@@ -465,3 +497,43 @@ def _tags(names: list[str]) -> list[Tag]:
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
         existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
     return [existing[name] for name in names]
+
+
+# How far each delivery status has come. A status only ever moves to a higher rank,
+# because providers send callbacks in no guaranteed order: a late "sent" must not undo
+# "delivered", and "failed" and "delivered" are both ends that the other cannot follow.
+_DELIVERY_RANK: dict[str, int] = {
+    DeliveryStatus.NONE: 0,
+    DeliveryStatus.PENDING: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.FAILED: 2,
+    DeliveryStatus.READ: 3,
+}
+
+
+def record_delivery(
+    message: Message, status: str, *, at: datetime, error: str = "", external_id: str = ""
+) -> Event | None:
+    """Move an outbound message's delivery status forward and record it as an Event.
+
+    Idempotent: a status the message has already reached (or passed) changes nothing
+    and records nothing, so a provider's redelivered callback is harmless. The update
+    is conditional on the status still being behind, so two callbacks racing for the
+    same message cannot both record the step. `external_id` is the provider's id,
+    given when a send is accepted, so later callbacks can find the message.
+    """
+    behind = [s for s, rank in _DELIVERY_RANK.items() if rank < _DELIVERY_RANK[status]]
+    with transaction.atomic():
+        changes: dict[str, str] = {"delivery_status": status}
+        if external_id:
+            changes["external_id"] = external_id
+        moved = Message.objects.filter(pk=message.pk, delivery_status__in=behind).update(**changes)
+        if moved != 1:
+            return None
+        previous = message.delivery_status
+        message.delivery_status = status
+        message.external_id = external_id or message.external_id
+        return events.delivery_updated(
+            message, previous=previous, status=status, error=error, at=at
+        )

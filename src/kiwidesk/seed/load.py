@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
-from kiwidesk.cases.models import Case, Event, Message, Tag, Thread
+from kiwidesk.cases.models import Case, Event, Message, Party, Tag, Thread, new_reply_token
 from kiwidesk.seed import texts
 from kiwidesk.seed.errors import DatabaseNotEmptyError, SeedError
 from kiwidesk.seed.people import create_cast
@@ -134,10 +134,15 @@ def _insert_sql(model: type[models.Model]) -> str:
     return f"INSERT INTO {quote(str(meta.db_table))} ({names}) VALUES ({marks})"  # noqa: S608
 
 
+def _reply_token(party: str) -> str | None:
+    """Threads with a party get a reply token, as cases.services gives them."""
+    return None if party == Party.INTERNAL else new_reply_token()
+
+
 def _write(rows: Rows) -> None:
     """Write one batch in one transaction, parents first, then forget it."""
     stamp = rows.stamp
-    threads = [(*t[:6], stamp(t[6]), stamp(t[7])) for t in rows.threads]
+    threads = [(*t[:6], _reply_token(t[2]), stamp(t[6]), stamp(t[7])) for t in rows.threads]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(_insert_sql(Case), rows.cases)
         cursor.executemany(_insert_sql(Thread), threads)

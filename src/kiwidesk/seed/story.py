@@ -232,6 +232,9 @@ class Story:
                 text,
                 "",
                 f"seed-{message_id}" if inbound else "",
+                "",  # full_text: seeded text has no quotes to strip
+                "",  # raw_file: nothing arrived on a wire
+                False,  # is_automated
                 delivery,
                 self.rows.stamp(at),
             )

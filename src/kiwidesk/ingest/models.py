@@ -1,0 +1,73 @@
+"""What ingest remembers: which deliveries it stored, and what it could not store."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from kiwidesk.cases.models import Channel, Message
+
+
+class Receipt(models.Model):
+    """One (source, external_id) ingest has stored: the idempotency key of every delivery.
+
+    Written in the same transaction as its message, so a crash before commit leaves
+    neither and a redelivery stores it; a redelivery after commit finds this row.
+    """
+
+    source = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=255)
+    sender = models.CharField(
+        max_length=254, help_text="The normalised sender address, for the rate limit."
+    )
+    # Null only inside the claiming transaction, between the claim and the message write.
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="receipt_source_external_id_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["sender", "received_at"], name="receipt_sender_received")]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} from {self.source}"
+
+
+class QuarantinedMessage(models.Model):
+    """Bytes a channel received but could not turn into a message, kept exactly as sent."""
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    adapter = models.CharField(
+        max_length=30,
+        blank=True,
+        help_text="The adapter whose parser reads these bytes, when one channel has several "
+        "(WhatsApp through Twilio or through Meta); empty means the channel's own.",
+    )
+    source = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=255, blank=True)
+    raw = models.BinaryField()
+    reason = models.TextField()
+    received_at = models.DateTimeField(default=timezone.now)
+    reprocessed_at = models.DateTimeField(null=True, blank=True)
+    message = models.ForeignKey(
+        Message,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The message it became when it was re-processed.",
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["source", "external_id"], name="quarantine_source_external"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} from {self.source}: {self.reason[:60]}"
