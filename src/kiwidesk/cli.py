@@ -19,6 +19,7 @@ from typing import Any
 DEFAULT_SEED = 1
 DEMO_CASES = 1_000
 MESSAGES_PER_CASE = 7
+MAX_SOURCE_LENGTH = 255
 
 
 class CliError(Exception):
@@ -113,6 +114,17 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="migrate, seed once, and serve with a demo login")
     _serve_arguments(demo, port=8000)
     demo.set_defaults(handler=cmd_demo)
+
+    import_mail = commands.add_parser(
+        "import-mail", help="import a Maildir, an mbox file or a folder of .eml files"
+    )
+    import_mail.add_argument("path", help="a Maildir, an mbox file, or a folder of .eml files")
+    import_mail.add_argument(
+        "--source", help="the mailbox name messages are deduplicated by (default: the path)"
+    )
+    import_mail.add_argument("--team", help="slug of the team new cases go to")
+    import_mail.add_argument("--quiet", action="store_true", help="no progress bar")
+    import_mail.set_defaults(handler=cmd_import_mail)
 
     manage = commands.add_parser("manage", help="run any Django management command")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
@@ -228,6 +240,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_mail(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from kiwidesk.channels.email.importer import import_mailbox
+    from kiwidesk.channels.email.mailboxes import open_mailbox
+
+    path = Path(args.path)
+    source = args.source or path.resolve().as_uri()
+    if len(source) > MAX_SOURCE_LENGTH:
+        raise CliError(f"the source name is over {MAX_SOURCE_LENGTH} characters; pass --source")
+    _migrate()
+    team = _team(args.team) if args.team else None
+    mailbox = open_mailbox(path)
+    with tqdm(total=mailbox.count, unit="msg", disable=args.quiet) as bar:
+        summary = import_mailbox(mailbox, source=source, team=team, progress=bar.update)
+    print(
+        f"Read {summary.read} messages: {summary.stored} stored ({summary.new_cases} new cases), "
+        f"{summary.duplicates} duplicates, {summary.quarantined} quarantined "
+        f"in {summary.seconds:.1f} s ({summary.messages_per_second:.0f} messages/s)."
+    )
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -275,6 +312,15 @@ def _agent(email: str) -> Any:
     if agent is None:
         raise CliError(f"no agent with the email {email}")
     return agent
+
+
+def _team(slug: str) -> Any:
+    from kiwidesk.accounts.models import Team
+
+    team = Team.objects.filter(slug=slug).first()
+    if team is None:
+        raise CliError(f"no team with the slug {slug}")
+    return team
 
 
 def _serve(*, host: str, port: int, threads: int, worker: bool, greeting: str = "") -> None:

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "kiwidesk.cases",
     "kiwidesk.privacy",
     "kiwidesk.ingest",
+    "kiwidesk.channels.email",
+    "kiwidesk.channels.twilio",
+    "kiwidesk.channels.whatsapp",
     "kiwidesk.web",
 ]
 
@@ -158,3 +161,20 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("KIWIDESK_LOG_LEVEL", "WARNING")},
 }
+
+# SMS and WhatsApp channels. Each is off until its secrets are set: a webhook whose
+# secret is empty refuses every request (403).
+# The base URL providers call (https://help.example.org): signatures cover the URL as
+# the provider saw it, which behind a proxy is not the one Django sees.
+KIWIDESK_PUBLIC_URL = env_str("KIWIDESK_PUBLIC_URL", "")
+KIWIDESK_TWILIO_ACCOUNT_SID = env_str("KIWIDESK_TWILIO_ACCOUNT_SID", "")
+KIWIDESK_TWILIO_AUTH_TOKEN = env_secret("KIWIDESK_TWILIO_AUTH_TOKEN") or ""
+KIWIDESK_TWILIO_SMS_FROM = env_str("KIWIDESK_TWILIO_SMS_FROM", "")
+KIWIDESK_TWILIO_WHATSAPP_FROM = env_str("KIWIDESK_TWILIO_WHATSAPP_FROM", "")
+KIWIDESK_WHATSAPP_APP_SECRET = env_secret("KIWIDESK_WHATSAPP_APP_SECRET") or ""
+KIWIDESK_WHATSAPP_VERIFY_TOKEN = env_secret("KIWIDESK_WHATSAPP_VERIFY_TOKEN") or ""
+KIWIDESK_WHATSAPP_ACCESS_TOKEN = env_secret("KIWIDESK_WHATSAPP_ACCESS_TOKEN") or ""
+KIWIDESK_WHATSAPP_PHONE_NUMBER_ID = env_str("KIWIDESK_WHATSAPP_PHONE_NUMBER_ID", "")
+KIWIDESK_WHATSAPP_GRAPH_URL = env_str(
+    "KIWIDESK_WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v23.0"
+)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
+import phonenumbers
 from django.db import IntegrityError, transaction
 
 from kiwidesk.contacts.models import Contact, Identity, IdentityKind, Organisation
-
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 class InvalidIdentityError(ValueError):
@@ -32,11 +29,24 @@ def normalise_identity(kind: str, value: str) -> str:
             raise InvalidIdentityError(f"{value!r} is not an email address")
         return f"{local}@{domain.lower()}".lower()
     if kind in (IdentityKind.PHONE, IdentityKind.WHATSAPP):
-        digits = "+" + re.sub(r"\D", "", value) if value.startswith("+") else value
-        if not _E164.match(digits):
-            raise InvalidIdentityError(f"{value!r} is not an E.164 phone number")
-        return digits
+        return _e164(value)
     raise InvalidIdentityError(f"unknown identity kind {kind!r}")
+
+
+def _e164(value: str) -> str:
+    """Format an international number as E.164; without a leading + there is no country.
+
+    "Possible" (the right length for its country) rather than "valid" (an assigned
+    range): a real customer on a range newer than the library's metadata must still
+    reach us, and the ranges reserved for fiction are possible but not valid.
+    """
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise InvalidIdentityError(f"{value!r} is not an E.164 phone number") from None
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidIdentityError(f"{value!r} is not an E.164 phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def find_contact(kind: str, value: str) -> Contact | None:

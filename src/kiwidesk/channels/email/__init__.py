@@ -1,0 +1,1 @@
+"""The email channel: parse raw mail into an InboundMessage, and import mailboxes."""

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class EmailChannelConfig(AppConfig):
+    name = "kiwidesk.channels.email"
+    label = "channel_email"
+    verbose_name = "Email channel"
+
+    def ready(self) -> None:
+        # Ingest re-processes quarantined mail through the parser registered here, so
+        # ingest never has to import a channel (the layers point one way).
+        from kiwidesk.channels.email.adapter import CHANNEL, parse
+        from kiwidesk.ingest import parsers
+
+        parsers.register(CHANNEL, parse)

@@ -1,0 +1,68 @@
+"""Meta's WhatsApp webhook: the subscription handshake (GET) and notifications (POST)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from kiwidesk.cases.models import Channel
+from kiwidesk.cases.services import record_delivery
+from kiwidesk.channels.common import UnreadablePayloadError, hand_over, outbound_message
+from kiwidesk.channels.whatsapp import adapter
+from kiwidesk.ingest.services import quarantine
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def webhook(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _handshake(request)
+    raw = request.body
+    signature = request.headers.get(adapter.SIGNATURE_HEADER, "")
+    if not adapter.verify(
+        raw, signature=signature, app_secret=settings.KIWIDESK_WHATSAPP_APP_SECRET
+    ):
+        return HttpResponseForbidden("bad signature")
+    try:
+        notification = adapter.split(raw)
+    except UnreadablePayloadError as exc:
+        quarantine(raw, channel=Channel.WHATSAPP, source="whatsapp-webhook", reason=str(exc))
+        return HttpResponse(status=200)
+    _store(notification)
+    return HttpResponse(status=200)
+
+
+def _handshake(request: HttpRequest) -> HttpResponse:
+    challenge = adapter.handshake(
+        request.GET.dict(), verify_token=settings.KIWIDESK_WHATSAPP_VERIFY_TOKEN
+    )
+    if challenge is None:
+        return HttpResponseForbidden("verification failed")
+    return HttpResponse(challenge, content_type="text/plain")
+
+
+def _store(notification: adapter.Webhook) -> None:
+    """Ingest each message and apply each status; each in its own transaction.
+
+    One message failing to store must not lose the others of the same body, so the
+    body is not one transaction: Meta redelivers the whole body on an error, and
+    ingest's idempotency makes the redelivery store only what is missing.
+    """
+    for item in notification.messages:
+        hand_over(
+            item.raw,
+            channel=Channel.WHATSAPP,
+            source=item.source,
+            external_id=item.external_id,
+            parse=partial(adapter.parse, item.raw, item.source),
+        )
+    for update in notification.statuses:
+        message = outbound_message(update.external_id)
+        if message is not None:
+            at = update.at or timezone.now()
+            record_delivery(message, update.status, at=at, error=update.error)

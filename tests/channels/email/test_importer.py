@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiwidesk.accounts.models import Team
+from kiwidesk.cases.models import Case, Message
+from kiwidesk.channels.email import importer
+from kiwidesk.channels.email.importer import import_mailbox
+from kiwidesk.channels.email.mailboxes import open_mailbox
+from kiwidesk.ingest.models import QuarantinedMessage
+from kiwidesk.ingest.services import UnroutableMessageError
+from tests.channels.email.mail import SOURCE, raw
+from tests.channels.email.mailbox_files import make_maildir, make_mbox
+
+
+def _counts(summary: object) -> tuple[int, ...]:
+    return tuple(
+        getattr(summary, field)
+        for field in ("read", "stored", "duplicates", "new_cases", "quarantined")
+    )
+
+
+def test_maildir_import_stores_each_message_and_quarantines_the_unparseable(
+    db: None, tmp_path: Path
+) -> None:
+    box = open_mailbox(make_maildir(tmp_path / "Maildir"))
+
+    summary = import_mailbox(box, source=SOURCE)
+
+    assert _counts(summary) == (4, 3, 0, 3, 1)
+    assert Message.objects.count() == 3
+    assert [bytes(item.raw) for item in QuarantinedMessage.objects.all()] == [raw("no_sender.eml")]
+
+
+def test_second_import_of_the_same_maildir_stores_nothing_new(db: None, tmp_path: Path) -> None:
+    box = open_mailbox(make_maildir(tmp_path / "Maildir"))
+    import_mailbox(box, source=SOURCE)
+
+    summary = import_mailbox(box, source=SOURCE)
+
+    assert _counts(summary) == (4, 0, 3, 0, 1)
+    assert (Message.objects.count(), QuarantinedMessage.objects.count()) == (3, 1)
+
+
+def test_mbox_import_stores_each_message(db: None, tmp_path: Path) -> None:
+    box = open_mailbox(make_mbox(tmp_path / "support.mbox"))
+
+    summary = import_mailbox(box, source=SOURCE)
+
+    assert _counts(summary) == (4, 3, 0, 3, 1)
+
+
+def test_new_cases_go_to_the_given_team(db: None, tmp_path: Path, team: Team) -> None:
+    box = open_mailbox(make_maildir(tmp_path / "Maildir"))
+
+    import_mailbox(box, source=SOURCE, team=team)
+
+    assert list(Case.objects.values_list("team__slug", flat=True)) == ["clinician-support"] * 3
+
+
+def test_progress_is_reported_once_per_message(db: None, tmp_path: Path) -> None:
+    box = open_mailbox(make_maildir(tmp_path / "Maildir"))
+    steps: list[int] = []
+
+    import_mailbox(box, source=SOURCE, progress=steps.append)
+
+    assert steps == [1, 1, 1, 1]
+
+
+def test_stored_message_keeps_stripped_text_and_full_text(db: None, tmp_path: Path) -> None:
+    path = tmp_path / "reply.eml"
+    path.write_bytes(raw("reply_with_token.eml"))
+
+    import_mailbox(open_mailbox(path), source=SOURCE)
+
+    message = Message.objects.get()
+    assert message.body_text == "Yes, please move it to Thursday."
+    assert message.full_text.endswith("> Your booking was cancelled. Shall we move it?")
+    assert message.external_id == "reply-1@mail.example.org"
+
+
+def test_mail_ingest_refuses_is_quarantined_with_its_bytes(
+    db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(message: object, **options: object) -> None:
+        raise UnroutableMessageError("no route")
+
+    monkeypatch.setattr(importer, "ingest", refuse)
+    path = tmp_path / "reply.eml"
+    path.write_bytes(raw("reply_with_token.eml"))
+
+    summary = import_mailbox(open_mailbox(path), source=SOURCE)
+
+    item = QuarantinedMessage.objects.get()
+    assert summary.quarantined == 1
+    assert (item.reason, item.external_id) == ("unroutable: no route", "reply-1@mail.example.org")
+    assert bytes(item.raw) == raw("reply_with_token.eml")
