@@ -181,6 +181,7 @@ class DeliveryStatus(models.TextChoices):
 
     NONE = "", "—"
     PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
@@ -224,6 +225,23 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} message {self.pk} on case {self.case_id}"
+
+
+class OutboxItem(models.Model):
+    """An outbound message still on its way out: when its next attempt is due, and how many
+    attempts it has had. The row goes when the message is sent or fails for good, so the
+    table holds only what is in flight, however many messages were ever sent.
+
+    The message's own `delivery_status` says pending or sending; `due_at` means "try no
+    earlier than" while pending, and "counts as stalled after" while sending.
+    """
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="outbox_item")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    due_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"Outbox item for message {self.message_id}"
 
 
 class Attachment(models.Model):

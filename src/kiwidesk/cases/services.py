@@ -6,16 +6,19 @@ so the timeline never disagrees with the case.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypedDict
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from kiwidesk.accounts.models import Agent, Team
-from kiwidesk.cases import events
+from kiwidesk.cases import events, outbox
 from kiwidesk.cases.content import (
     NewAttachment,
     check_attachment,
@@ -32,6 +35,7 @@ from kiwidesk.cases.models import (
     Event,
     EventKind,
     Message,
+    OutboxItem,
     Party,
     Priority,
     Sensitivity,
@@ -199,9 +203,17 @@ def reply(
     attachments: Sequence[NewAttachment] = (),
     at: datetime | None = None,
 ) -> Message:
-    """Write to the party of `thread`; the message waits as pending for its channel to send."""
+    """Write to the party of `thread`; the message waits as pending for its channel to send.
+
+    Its send (tasks.send_outbound, calling `deliver_outbound`) is queued only once
+    the transaction commits, so a worker never looks for a message that a rollback
+    took back. A message the channel would refuse (WhatsApp outside the customer's
+    24-hour window) is refused here, before it is stored, with the channel's error.
+    """
+    at = at or timezone.now()
     case = _lock(thread.case_id)
     _ensure_not_merged(case)
+    outbox.ensure_sendable(thread, at=at)
     message = _add_message(
         case,
         thread,
@@ -211,9 +223,14 @@ def reply(
         html=html,
         author_agent=actor,
         attachments=attachments,
-        at=at or timezone.now(),
+        at=at,
     )
+    OutboxItem.objects.create(message=message, due_at=message.created_at)
     _start_work(actor, case, at=message.created_at)
+    # robust: the message is already committed when this runs, so a task queue that
+    # is down must not turn the agent's reply into an error; the stall sweep
+    # (`recover_stalled_sends`) queues the message later.
+    transaction.on_commit(partial(_queue_send, message.pk), robust=True)
     return message
 
 
@@ -505,6 +522,7 @@ def _tags(names: list[str]) -> list[Tag]:
 _DELIVERY_RANK: dict[str, int] = {
     DeliveryStatus.NONE: 0,
     DeliveryStatus.PENDING: 0,
+    DeliveryStatus.SENDING: 0,
     DeliveryStatus.SENT: 1,
     DeliveryStatus.DELIVERED: 2,
     DeliveryStatus.FAILED: 2,
@@ -537,3 +555,142 @@ def record_delivery(
         return events.delivery_updated(
             message, previous=previous, status=status, error=error, at=at
         )
+
+
+# The outbox (STYLE.md §11.4). A reply is stored `pending` with an OutboxItem; after
+# commit a task calls `deliver_outbound`, which claims the message (pending → sending)
+# with a conditional UPDATE, calls the channel's sender outside any transaction, and
+# records `sent` with the provider's id, or a failure. Claiming makes a duplicate or
+# late task harmless: it finds the message sending, sent or failed and does nothing.
+logger = logging.getLogger(__name__)
+
+# A transient failure is retried after 1, 4, 16 and 60 minutes; the fifth failure is final.
+MAX_SEND_ATTEMPTS = 5
+FIRST_RETRY_DELAY = timedelta(minutes=1)
+MAX_RETRY_DELAY = timedelta(hours=1)
+# A claimed send that has not finished by then died with its worker (senders time out
+# after 10 to 30 seconds), so the sweep hands it back to the outbox. Sending again may
+# repeat a message the provider accepted just before the crash: at least once, never lost.
+SEND_STALLS_AFTER = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What one call of `deliver_outbound` did: the status it left, and when to retry."""
+
+    status: str
+    retry_at: datetime | None = None
+
+
+NOT_CLAIMED = SendOutcome("not_claimed")
+
+
+def deliver_outbound(message_id: int, *, at: datetime | None = None) -> SendOutcome:
+    """Send one pending outbound message through its channel's registered sender.
+
+    Idempotent: only a pending message whose attempt is due is claimed, so a retry of
+    a sent, failed or already-claimed message does nothing and returns NOT_CLAIMED.
+    A permanent failure (the provider's refusal, a closed WhatsApp window, a channel
+    nothing can send on) marks the message failed with an Event; a transient one
+    puts it back to pending with a retry time, until MAX_SEND_ATTEMPTS.
+    """
+    at = at or timezone.now()
+    message = _claim_send(message_id, at=at)
+    if message is None:
+        return NOT_CLAIMED
+    try:
+        provider_id = outbox.sender_for(message.thread.channel)(message)
+    except outbox.NoSenderError as exc:
+        return _fail_send(message, str(exc), at=at)
+    except outbox.SendError as exc:
+        if exc.is_permanent:
+            return _fail_send(message, str(exc), at=at)
+        return _retry_send(message, str(exc), at=at)
+    except Exception as exc:
+        # A sender's bug must not leave the message claimed for ever; it counts as
+        # transient so the attempt cap still ends it.
+        logger.exception("sending message %s failed unexpectedly", message_id)
+        return _retry_send(message, f"{type(exc).__name__}: {exc}", at=at)
+    with transaction.atomic():
+        record_delivery(message, DeliveryStatus.SENT, at=at, external_id=provider_id)
+        OutboxItem.objects.filter(message=message).delete()
+    return SendOutcome(DeliveryStatus.SENT)
+
+
+def recover_stalled_sends(*, at: datetime | None = None) -> list[int]:
+    """Hand stalled outbox messages back to be sent; return the ids to queue again.
+
+    Two kinds stall: a message claimed by a worker that died (`sending` past its
+    item's `due_at`), and a pending message whose task was never queued (the process
+    died between commit and enqueue) or was lost, SEND_STALLS_AFTER past due. Queuing
+    one twice is harmless, because only one task can claim it. A message that has
+    had MAX_SEND_ATTEMPTS attempts is failed instead, so a sender that kills its
+    worker cannot loop.
+    """
+    at = at or timezone.now()
+    stalled = OutboxItem.objects.filter(
+        Q(message__delivery_status=DeliveryStatus.SENDING, due_at__lt=at)
+        | Q(message__delivery_status=DeliveryStatus.PENDING, due_at__lt=at - SEND_STALLS_AFTER)
+    ).select_related("message__case", "message__thread")
+    requeued = []
+    for item in stalled:
+        message = item.message
+        if item.attempts >= MAX_SEND_ATTEMPTS:
+            _fail_send(message, f"Gave up after {item.attempts} attempts that stalled.", at=at)
+            continue
+        with transaction.atomic():
+            handed_back = Message.objects.filter(
+                pk=message.pk, delivery_status=message.delivery_status
+            ).update(delivery_status=DeliveryStatus.PENDING)
+            OutboxItem.objects.filter(pk=item.pk).update(due_at=at)
+        if handed_back == 1:
+            requeued.append(message.pk)
+    return requeued
+
+
+@transaction.atomic
+def _claim_send(message_id: int, *, at: datetime) -> Message | None:
+    # The item is locked first so a claim waiting on another sees that claim's new
+    # due_at; the conditional UPDATE of the message's status is the claim itself.
+    due = OutboxItem.objects.select_for_update().filter(message_id=message_id, due_at__lte=at)
+    if due.first() is None:
+        return None
+    claimed = Message.objects.filter(pk=message_id, delivery_status=DeliveryStatus.PENDING).update(
+        delivery_status=DeliveryStatus.SENDING
+    )
+    if claimed != 1:
+        return None
+    OutboxItem.objects.filter(message_id=message_id).update(
+        attempts=F("attempts") + 1, due_at=at + SEND_STALLS_AFTER
+    )
+    return Message.objects.select_related("case", "thread", "thread__contact", "outbox_item").get(
+        pk=message_id
+    )
+
+
+def _fail_send(message: Message, reason: str, *, at: datetime) -> SendOutcome:
+    with transaction.atomic():
+        record_delivery(message, DeliveryStatus.FAILED, at=at, error=reason)
+        OutboxItem.objects.filter(message=message).delete()
+    return SendOutcome(DeliveryStatus.FAILED)
+
+
+def _retry_send(message: Message, reason: str, *, at: datetime) -> SendOutcome:
+    attempts = message.outbox_item.attempts
+    if attempts >= MAX_SEND_ATTEMPTS:
+        return _fail_send(message, f"Gave up after {attempts} attempts: {reason}", at=at)
+    retry_at = at + min(FIRST_RETRY_DELAY * 4 ** (attempts - 1), MAX_RETRY_DELAY)
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk, delivery_status=DeliveryStatus.SENDING).update(
+            delivery_status=DeliveryStatus.PENDING
+        )
+        OutboxItem.objects.filter(message=message).update(due_at=retry_at)
+    logger.warning("sending message %s failed, retrying at %s: %s", message.pk, retry_at, reason)
+    return SendOutcome(DeliveryStatus.PENDING, retry_at=retry_at)
+
+
+def _queue_send(message_id: int) -> None:
+    # Imported here because the task module imports this one to call its verbs.
+    from kiwidesk.cases import tasks
+
+    tasks.queue_reply(message_id)

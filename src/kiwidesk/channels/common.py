@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Max
 
 from kiwidesk.cases.models import Channel, Direction, Message, Thread
+from kiwidesk.cases.outbox import SendError
 from kiwidesk.contacts.models import IdentityKind
 from kiwidesk.contacts.services import InvalidIdentityError, normalise_identity
 from kiwidesk.ingest.contract import InboundMessage
@@ -129,3 +130,26 @@ def recipient_number(thread: Thread) -> str:
         if kind in found:
             return found[kind]
     raise MissingAddressError(f"the contact of thread {thread.pk} has no phone number")
+
+
+def outbox_sender(send: Callable[[Message], str]) -> Callable[[Message], str]:
+    """An adapter's send as the outbox expects it: every refusal becomes a SendError.
+
+    A closed WhatsApp window or a contact without a number cannot be cured by
+    retrying; a DeliveryError says for itself whether it can.
+    """
+
+    def send_for_outbox(message: Message) -> str:
+        try:
+            return send(message)
+        except DeliveryError as exc:
+            raise SendError(str(exc), is_permanent=exc.is_permanent) from exc
+        except (OutsideMessagingWindowError, MissingAddressError) as exc:
+            raise SendError(str(exc), is_permanent=True) from exc
+
+    return send_for_outbox
+
+
+def check_messaging_window(thread: Thread, at: datetime) -> None:
+    """The outbox's check for WhatsApp: refuse free-form text once the window has closed."""
+    ensure_messaging_window(thread, at=at)

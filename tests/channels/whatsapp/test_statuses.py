@@ -22,7 +22,9 @@ ACCEPTED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def sent(agent: Agent) -> Message:
     with_window = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-    message = outbound(agent, channel=Channel.WHATSAPP, inbound_at=with_window)
+    message = outbound(
+        agent, channel=Channel.WHATSAPP, inbound_at=with_window, reply_at=ACCEPTED_AT
+    )
     record_delivery(message, DeliveryStatus.SENT, at=ACCEPTED_AT, external_id=WAMID)
     return message
 

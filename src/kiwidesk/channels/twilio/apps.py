@@ -9,7 +9,12 @@ class TwilioConfig(AppConfig):
     verbose_name = "SMS and WhatsApp through Twilio"
 
     def ready(self) -> None:
+        from kiwidesk.cases import outbox
+        from kiwidesk.cases.models import Channel
+        from kiwidesk.channels.common import outbox_sender
         from kiwidesk.channels.twilio import adapter
         from kiwidesk.ingest import parsers
 
         parsers.register(adapter.ADAPTER, adapter.parse)
+        # WhatsApp through Twilio is sent by the WhatsApp app, which picks the provider.
+        outbox.register(Channel.SMS, outbox_sender(adapter.send))

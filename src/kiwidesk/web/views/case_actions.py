@@ -15,6 +15,7 @@ from kiwidesk.accounts.models import Agent
 from kiwidesk.cases import services
 from kiwidesk.cases.content import AttachmentRefusedError
 from kiwidesk.cases.models import Case, Party, Thread
+from kiwidesk.channels.common import OutsideMessagingWindowError
 from kiwidesk.contacts.models import Contact
 from kiwidesk.contacts.services import InvalidIdentityError, find_or_create_contact
 from kiwidesk.privacy.access import CaseNotFoundError, Purpose, access_case
@@ -23,7 +24,12 @@ from kiwidesk.web.views._common import agent_of, agent_required, case_or_404
 from kiwidesk.web.views.case_page import _third_parties, case_context
 
 # What a service may refuse because of what the agent typed: shown on the form, never a 500.
-REFUSALS = (services.EmptyMessageError, AttachmentRefusedError, services.CaseMergedError)
+REFUSALS = (
+    services.EmptyMessageError,
+    AttachmentRefusedError,
+    services.CaseMergedError,
+    OutsideMessagingWindowError,
+)
 
 
 @require_POST
