@@ -43,3 +43,15 @@ ensure_chromium() {
     echo "Chromium is missing and cannot be installed here (needs root and apt-get)." >&2
   fi
 }
+
+# Debian's Dovecot for the IMAP tests, which start their own instance on 127.0.0.1.
+ensure_dovecot() {
+  command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "Installing Dovecot (IMAP) from Debian's packages"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null
+  else
+    echo "Dovecot is missing and cannot be installed here (needs root and apt-get)." >&2
+  fi
+}

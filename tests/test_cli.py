@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -146,14 +147,18 @@ def test_demo_setup_leaves_an_existing_database_as_it_is(data_dir):
     assert Case.objects.count() == 20
 
 
-def test_serve_answers_and_stops_with_its_worker(tmp_path: Path):
+STARTED = re.compile(r"Started kiwidesk (\S+) \(pid (\d+)\)")
+
+
+def test_serve_answers_and_stops_with_its_worker_and_mail_fetcher(tmp_path: Path):
     env = {**os.environ, "KIWIDESK_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     kiwidesk = [sys.executable, "-m", "kiwidesk.cli"]
     subprocess.run([*kiwidesk, "migrate"], env=env, check=True, capture_output=True)  # noqa: S603
     server = subprocess.Popen(  # noqa: S603
         [*kiwidesk, "serve", "--port", "0"], env=env, stdout=subprocess.PIPE, text=True
     )
-    worker_pid = int(server.stdout.readline().split("pid ")[1].rstrip(").\n"))
+    started = [server.stdout.readline(), server.stdout.readline()]
+    children = dict(STARTED.match(line).groups() for line in started)
     url = server.stdout.readline().split(" on ")[1].strip()
 
     with urllib.request.urlopen(url + "admin/login/", timeout=10) as response:  # noqa: S310
@@ -162,8 +167,9 @@ def test_serve_answers_and_stops_with_its_worker(tmp_path: Path):
     code = server.wait(timeout=30)
 
     assert (status, code) == (200, 0)
-    assert server.stdout.read().strip() == "Kiwidesk stopped."
-    assert not Path(f"/proc/{worker_pid}").exists()
+    assert sorted(children) == ["fetch-mail", "worker"]
+    assert server.stdout.read().strip().splitlines()[-1] == "Kiwidesk stopped."
+    assert [Path(f"/proc/{pid}").exists() for pid in children.values()] == [False, False]
 
 
 @pytest.mark.skipif(

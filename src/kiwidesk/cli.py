@@ -29,6 +29,11 @@ class CliError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.handler is cmd_demo:
+        # The demo has no mail server: replies are written to data/sent-mail/ instead.
+        os.environ.setdefault(
+            "KIWIDESK_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+        )
     try:
         _setup_django()
         handler: Callable[[argparse.Namespace], int] = args.handler
@@ -125,6 +130,22 @@ def _parser() -> argparse.ArgumentParser:
     import_mail.add_argument("--team", help="slug of the team new cases go to")
     import_mail.add_argument("--quiet", action="store_true", help="no progress bar")
     import_mail.set_defaults(handler=cmd_import_mail)
+
+    fetch_mail = commands.add_parser(
+        "fetch-mail", help="fetch mail from the IMAP mailboxes configured in the admin"
+    )
+    mode = fetch_mail.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="fetch each mailbox once and exit")
+    mode.add_argument(
+        "--idle", action="store_true", help="wait for new mail with IMAP IDLE instead of polling"
+    )
+    fetch_mail.add_argument(
+        "--poll-seconds", type=_positive, default=30, help="polling and retry interval (30)"
+    )
+    fetch_mail.add_argument(
+        "--mailbox", action="append", default=[], help="only this mailbox (repeatable)"
+    )
+    fetch_mail.set_defaults(handler=cmd_fetch_mail)
 
     manage = commands.add_parser("manage", help="run any Django management command")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
@@ -223,6 +244,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    from kiwidesk.cases.tasks import requeue_stalled
+
+    # A worker that died mid-send left messages "sending": hand them back first.
+    requeue_stalled()
     call_command("db_worker")
     return 0
 
@@ -262,6 +287,39 @@ def cmd_import_mail(args: argparse.Namespace) -> int:
         f"{summary.duplicates} duplicates, {summary.quarantined} quarantined "
         f"in {summary.seconds:.1f} s ({summary.messages_per_second:.0f} messages/s)."
     )
+    return 0
+
+
+def cmd_fetch_mail(args: argparse.Namespace) -> int:
+    import threading
+
+    from kiwidesk.channels.email import imap
+
+    mailboxes = imap.active_mailboxes(args.mailbox)
+    if args.once:
+        summaries = imap.fetch_all(mailboxes)
+        for summary in summaries:
+            print(summary)
+        if not summaries:
+            print("No active mailbox to fetch (add one in the admin: Email channel > Mailboxes).")
+        return 1 if any(summary.error for summary in summaries) else 0
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    way = "IMAP IDLE" if args.idle else f"polling every {args.poll_seconds} s"
+    print(f"Fetching {len(mailboxes)} mailboxes ({way}); stop with Ctrl-C.", flush=True)
+    imap.watch(
+        stop,
+        use_idle=args.idle,
+        poll_seconds=args.poll_seconds,
+        names=args.mailbox,
+        report=lambda summary: print(summary, flush=True),
+    )
+    print("Stopped fetching mail.", flush=True)
     return 0
 
 
@@ -324,10 +382,11 @@ def _team(slug: str) -> Any:
 
 
 def _serve(*, host: str, port: int, threads: int, worker: bool, greeting: str = "") -> None:
-    """Serve until SIGINT or SIGTERM, with the task worker as a child process.
+    """Serve until SIGINT or SIGTERM, with the task worker and mail fetcher as children.
 
-    The worker is a separate process so a crashing task cannot take the web server
-    down; it is stopped when the server stops, and dies with it if we are killed.
+    They are separate processes so a crashing task or mailbox cannot take the web
+    server down; they are stopped when the server stops, and die with it if we are
+    killed. The fetcher idles until a mailbox is configured in the admin.
     """
     from waitress import create_server
 
@@ -335,7 +394,7 @@ def _serve(*, host: str, port: int, threads: int, worker: bool, greeting: str = 
 
     _refresh_planner_statistics()
     server = create_server(application, host=host, port=port, threads=threads)
-    child = _start_worker() if worker else None
+    children = [_start_child("worker"), _start_child("fetch-mail", "--idle")] if worker else []
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(f"Kiwidesk is serving on http://{host}:{server.effective_port}/", flush=True)
     if greeting:
@@ -346,8 +405,8 @@ def _serve(*, host: str, port: int, threads: int, worker: bool, greeting: str = 
         pass
     finally:
         server.close()
-        if child is not None:
-            _stop_worker(child)
+        for child in children:
+            _stop_child(child)
         print("Kiwidesk stopped.", flush=True)
 
 
@@ -381,11 +440,12 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _start_worker() -> subprocess.Popen[bytes]:
+def _start_child(*command: str) -> subprocess.Popen[bytes]:
+    """Start `kiwidesk COMMAND` (the task worker, the mail fetcher) as a child process."""
     child = subprocess.Popen(  # our own interpreter and module
-        [sys.executable, "-m", "kiwidesk.cli", "worker"], preexec_fn=_die_with_parent
+        [sys.executable, "-m", "kiwidesk.cli", *command], preexec_fn=_die_with_parent
     )
-    print(f"Task worker started (pid {child.pid}).", flush=True)
+    print(f"Started kiwidesk {command[0]} (pid {child.pid}).", flush=True)
     return child
 
 
@@ -401,7 +461,7 @@ def _die_with_parent() -> None:
         pass  # not Linux: the finally block in _serve still stops the worker
 
 
-def _stop_worker(child: subprocess.Popen[bytes]) -> None:
+def _stop_child(child: subprocess.Popen[bytes]) -> None:
     child.terminate()
     try:
         child.wait(timeout=15)

@@ -178,3 +178,20 @@ KIWIDESK_WHATSAPP_PHONE_NUMBER_ID = env_str("KIWIDESK_WHATSAPP_PHONE_NUMBER_ID",
 KIWIDESK_WHATSAPP_GRAPH_URL = env_str(
     "KIWIDESK_WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v23.0"
 )
+
+# Outbound email. Django's SMTP backend by default; KIWIDESK_EMAIL_BACKEND may name
+# another (console for a demo, an anymail backend for a provider's API).
+EMAIL_BACKEND = env_str("KIWIDESK_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("KIWIDESK_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("KIWIDESK_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("KIWIDESK_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("KIWIDESK_EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("KIWIDESK_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("KIWIDESK_EMAIL_USE_SSL", False)
+# A hung server must fail the attempt well before the outbox counts a send as stalled.
+EMAIL_TIMEOUT = env_int("KIWIDESK_EMAIL_TIMEOUT", 30)
+# Where the file-based backend (the demo's) writes each mail it "sends".
+EMAIL_FILE_PATH = DATA_DIR / "sent-mail"
+# The From of outbound mail for a case whose team has no address of its own; replies
+# come back to <local part>+<reply token>@<domain> of the address used.
+KIWIDESK_EMAIL_FROM = env_str("KIWIDESK_EMAIL_FROM", "Kiwidesk <support@localhost>")

@@ -11,7 +11,10 @@ class EmailChannelConfig(AppConfig):
     def ready(self) -> None:
         # Ingest re-processes quarantined mail through the parser registered here, so
         # ingest never has to import a channel (the layers point one way).
+        from kiwidesk.cases import outbox
+        from kiwidesk.channels.email import outbound
         from kiwidesk.channels.email.adapter import CHANNEL, parse
         from kiwidesk.ingest import parsers
 
         parsers.register(CHANNEL, parse)
+        outbox.register(CHANNEL, outbound.send)

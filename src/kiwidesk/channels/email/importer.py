@@ -42,7 +42,9 @@ def import_mailbox(
     started = time.perf_counter()
     for mail in mailbox:
         counts["read"] += 1
-        result = _import_one(mail.raw, source=source, team=team)
+        # An archive arrives all at once: the per-sender rate limit, which stops live
+        # mail loops, would quarantine every busy correspondent of an import.
+        result = import_message(mail.raw, source=source, team=team, enforce_rate_limit=False)
         if result is None:
             counts["quarantined"] += 1
         elif result.duplicate:
@@ -54,8 +56,14 @@ def import_mailbox(
     return ImportSummary(**counts, seconds=time.perf_counter() - started)
 
 
-def _import_one(raw: bytes, *, source: str, team: Team | None) -> IngestResult | None:
-    """Ingest one message, or quarantine it and return None."""
+def import_message(
+    raw: bytes, *, source: str, team: Team | None, enforce_rate_limit: bool
+) -> IngestResult | None:
+    """Parse and ingest one raw mail, or quarantine it and return None.
+
+    The one parse → ingest → quarantine step of every mail source (import-mail, IMAP).
+    Raises only what ingest raises besides UnroutableMessageError (a database error).
+    """
     try:
         message = parse(raw, source)
     except UnparseableMessageError as exc:
@@ -69,9 +77,7 @@ def _import_one(raw: bytes, *, source: str, team: Team | None) -> IngestResult |
         )
         return None
     try:
-        # An archive arrives all at once: the per-sender rate limit, which stops live
-        # mail loops, would quarantine every busy correspondent of an import.
-        return ingest(message, team=team, enforce_rate_limit=False)
+        return ingest(message, team=team, enforce_rate_limit=enforce_rate_limit)
     except UnroutableMessageError as exc:
         quarantine(
             raw,
