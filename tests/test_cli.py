@@ -157,14 +157,17 @@ def test_serve_answers_and_stops_with_its_worker_and_mail_fetcher(tmp_path: Path
     server = subprocess.Popen(  # noqa: S603
         [*kiwidesk, "serve", "--port", "0"], env=env, stdout=subprocess.PIPE, text=True
     )
-    started = [server.stdout.readline(), server.stdout.readline()]
-    children = dict(STARTED.match(line).groups() for line in started)
-    url = server.stdout.readline().split(" on ")[1].strip()
+    try:
+        started = [server.stdout.readline(), server.stdout.readline()]
+        children = dict(STARTED.match(line).groups() for line in started)
+        url = server.stdout.readline().split(" on ")[1].strip()
 
-    with urllib.request.urlopen(url + "admin/login/", timeout=10) as response:  # noqa: S310
-        status = response.status
-    server.send_signal(signal.SIGTERM)
-    code = server.wait(timeout=30)
+        with urllib.request.urlopen(url + "admin/login/", timeout=10) as response:  # noqa: S310
+            status = response.status
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=30)
+    finally:
+        server.kill()  # a no-op once it has stopped; never leave a server behind
 
     assert (status, code) == (200, 0)
     assert sorted(children) == ["fetch-mail", "worker"]
