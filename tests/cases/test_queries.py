@@ -75,3 +75,20 @@ def test_timeline_of_a_merged_case_includes_the_merged_case_history(agent, custo
     assert kinds.count("case_opened") == 2
     assert "case_merged" in kinds
     assert "merged_into" in kinds
+
+
+@pytest.mark.django_db
+def test_an_auto_reply_does_not_make_the_customer_wait_on_us(agent):
+    from kiwidesk.cases.queries import last_directions
+    from kiwidesk.cases.services import InboundDetails
+    from tests.factories.cases import customer_thread
+
+    case = make_case(agent)
+    thread = customer_thread(case)
+    services.reply(agent, thread, text="Could you send a screenshot?")
+
+    services.receive_message(
+        thread, text="I am out of the office.", inbound=InboundDetails(is_automated=True)
+    )
+
+    assert last_directions(case) == {thread.pk: "outbound"}

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from kiwidesk.cases import services
+from kiwidesk.cases import events, services
 from kiwidesk.cases.content import NewAttachment
 from kiwidesk.cases.models import Attachment, EventKind, Priority, Sensitivity, Status
 from kiwidesk.privacy.models import AuditOutcome, AuditRecord
@@ -285,10 +286,19 @@ def grow_case(agent, case, rounds: int) -> None:
     vendor = make_third_party_thread(agent, case, name=f"Vendor {rounds}")
     for number in range(rounds):
         file = NewAttachment(f"file{number}.txt", "text/plain", f"{rounds}-{number}".encode())
-        services.receive_message(customer_thread(case), text=f"Message {number}")
-        services.reply(agent, vendor, text=f"Question {number}", attachments=[file])
+        received = services.receive_message(
+            customer_thread(case),
+            text=f"Message {number}",
+            inbound=services.InboundDetails(
+                full_text=f"Message {number}\n> quoted", raw_file=f"raw/{number}", is_automated=True
+            ),
+        )
+        events.attachment_refused(received, filename="run.exe", reason="run.exe could run code")
+        sent = services.reply(agent, vendor, text=f"Question {number}", attachments=[file])
+        services.deliver_outbound(sent.pk)
         services.add_note(agent, case, text=f"Note {number}")
         services.update_case(agent, case, {"priority": PRIORITY_CYCLE[number % 2]})
+        events.merge_suggested(case, other=make_case(customer=case.customer), at=timezone.now())
 
 
 @pytest.mark.django_db
@@ -300,9 +310,10 @@ def test_case_page_query_count_does_not_grow_with_the_timeline(agent_client, age
     with CaptureQueriesContext(connection) as for_small:
         agent_client.get(f"/cases/{small.pk}/")
     with CaptureQueriesContext(connection) as for_large:
-        agent_client.get(f"/cases/{large.pk}/")
+        for_large_page = agent_client.get(f"/cases/{large.pk}/")
 
     assert large.messages.count() == 61
+    assert b"Merge this case into" in for_large_page.content
     assert len(for_large) == len(for_small)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from itertools import islice
 from typing import Any
@@ -28,7 +29,9 @@ from kiwidesk.cases.models import (
     PENDING_STATUSES,
     PRIORITY_RANK,
     Case,
+    DeliveryStatus,
     Event,
+    EventKind,
     Message,
     Status,
     Thread,
@@ -239,7 +242,10 @@ def last_directions(case: Case) -> dict[int, str]:
 
     One query whatever the number of threads; threads with no message are absent.
     """
-    last = Message.objects.filter(thread=OuterRef("pk")).order_by("-created_at", "-id")
+    # An auto-reply (out of office) is not the party speaking: it does not make us wait.
+    last = Message.objects.filter(thread=OuterRef("pk"), is_automated=False).order_by(
+        "-created_at", "-id"
+    )
     rows = (
         Thread.objects.filter(case=case)
         .annotate(last_direction=Subquery(last.values("direction")[:1]))
@@ -307,3 +313,42 @@ def _merged_keys(
     else:
         merged = heapq.merge(*runs, reverse=True)
     return list(islice(merged, count))
+
+
+def delivery_errors(timeline: Iterable[Event]) -> dict[int, str]:
+    """Why each failed outbound message failed, by message id, read from its Events.
+
+    Takes the timeline already loaded (`case_timeline`), so it costs no query.
+    """
+    return {
+        event.message_id: str(event.payload.get("error", ""))
+        for event in timeline
+        if event.kind == EventKind.DELIVERY_UPDATED
+        and event.message_id is not None
+        and event.payload.get("status") == DeliveryStatus.FAILED
+    }
+
+
+def suggested_merges(visible: QuerySet[Case], case: Case, timeline: Iterable[Event]) -> list[Case]:
+    """The cases ingest suggested merging `case` into that are still open and unmerged.
+
+    Read from the `merge_suggested` Events of `case` itself in its loaded timeline
+    (a case merged in brings its own, which may point here), then one query through
+    `visible` (privacy.access.visible_cases), so a case the agent may not open is
+    never shown. None while `case` is itself merged.
+    """
+    if case.merged_into_id is not None:
+        return []
+    ids = {
+        event.payload.get("other_case_id")
+        for event in timeline
+        if event.kind == EventKind.MERGE_SUGGESTED and event.case_id == case.pk
+    }
+    wanted = [pk for pk in ids if isinstance(pk, int) and pk != case.pk]
+    if not wanted:
+        return []
+    return list(
+        visible.filter(pk__in=wanted, status__in=OPEN_STATUSES, merged_into__isnull=True).order_by(
+            "pk"
+        )
+    )

@@ -23,5 +23,10 @@ urlpatterns = [
         views.attachment,
         name="attachment",
     ),
+    path(
+        "cases/<int:case_id>/messages/<int:message_id>/original/",
+        views.message_original,
+        name="message_original",
+    ),
     path("contacts/<int:contact_id>/", views.contact_page, name="contact"),
 ]

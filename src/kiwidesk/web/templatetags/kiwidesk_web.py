@@ -6,14 +6,17 @@ from typing import Any
 
 from django import template
 from django.forms import BoundField
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.safestring import SafeString, mark_safe
 
+from kiwidesk.cases.events import MESSAGE_EVENTS
 from kiwidesk.cases.models import (
     Channel,
+    DeliveryStatus,
     Direction,
     Event,
     EventKind,
+    Message,
     Party,
     Priority,
     Sensitivity,
@@ -61,7 +64,80 @@ def event_summary(event: Event) -> str:
         return f"Case #{payload.get('source_id')} merged in: {payload.get('source_subject', '')}"
     if event.kind == EventKind.MERGED_INTO:
         return f"Merged into case #{payload.get('target_id')}"
+    return _channel_summary(event, payload)
+
+
+def _channel_summary(event: Event, payload: dict[str, Any]) -> str:
+    """Summaries of what channels and ingest record.
+
+    Another case's subject stays out: that case may be more sensitive than this one.
+    """
+    if event.kind == EventKind.MERGE_SUGGESTED:
+        return f"Merge suggested: the customer also has case #{payload.get('other_case_id')} open"
+    if event.kind == EventKind.FOLLOWS_CLOSED_CASE:
+        return f"Follows closed case #{payload.get('closed_case_id')}: the customer wrote again"
+    if event.kind == EventKind.ATTACHMENT_REFUSED:
+        return f"Attachment refused: {payload.get('reason') or payload.get('filename', '')}"
+    if event.kind == EventKind.DELIVERY_UPDATED:
+        return _delivery_summary(event, payload)
     return event.get_kind_display()
+
+
+def _delivery_summary(event: Event, payload: dict[str, Any]) -> str:
+    contact = event.thread.contact if event.thread is not None else None
+    to = f"Message to {contact}" if contact is not None else "Message"
+    status = str(payload.get("status", ""))
+    if status == DeliveryStatus.FAILED:
+        return f"{to} failed: {payload.get('error') or 'no reason given'}"
+    return f"{to} {dict(DeliveryStatus.choices).get(status, status).lower()}"
+
+
+@register.filter
+def shows_message(event: Event) -> bool:
+    """Whether the event is the message itself (received, sent, a note), shown in full.
+
+    Delivery updates and refused attachments point at a message too, but are one line.
+    """
+    return event.message is not None and event.kind in MESSAGE_EVENTS.values()
+
+
+@register.filter
+def message_body(message: Message) -> SafeString:
+    """Show the stripped text if quotes or a signature were stripped, else the HTML or text.
+
+    The HTML of a mail is the whole original (quotes included), so it goes behind
+    "show full message" (`message_full`) whenever a stripped text exists.
+    """
+    if message.body_html and not _shows_stripped_text(message):
+        return _sanitised(message.body_html)
+    return _paragraphs(message.body_text)
+
+
+@register.filter
+def message_full(message: Message) -> SafeString:
+    """The whole original behind "show full message"; empty when the body shows it all."""
+    if _shows_stripped_text(message) and message.body_html:
+        return _sanitised(message.body_html)
+    if _was_stripped(message) and not message.body_html:
+        return _paragraphs(message.full_text)
+    return SafeString("")
+
+
+def _was_stripped(message: Message) -> bool:
+    return bool(message.full_text.strip()) and message.full_text != message.body_text
+
+
+def _shows_stripped_text(message: Message) -> bool:
+    return _was_stripped(message) and bool(message.body_text.strip())
+
+
+def _paragraphs(text: str) -> SafeString:
+    return mark_safe(linebreaks(text, autoescape=True))  # noqa: S308 -- escaped by linebreaks
+
+
+def _sanitised(html: str) -> SafeString:
+    # Safe to mark safe only because nh3 sanitised it when the message was stored.
+    return mark_safe(html)  # noqa: S308
 
 
 def _shown(value: Any, labels: dict[str, str]) -> str:

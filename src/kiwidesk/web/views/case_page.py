@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from kiwidesk.accounts.models import Agent
 from kiwidesk.cases import services
-from kiwidesk.cases.models import Attachment, Case, Party, Thread
-from kiwidesk.cases.queries import case_for_page, case_threads, case_timeline, last_directions
+from kiwidesk.cases.models import Attachment, Case, Channel, Event, Message, Party, Thread
+from kiwidesk.cases.queries import (
+    case_for_page,
+    case_threads,
+    case_timeline,
+    delivery_errors,
+    last_directions,
+    suggested_merges,
+)
 from kiwidesk.contacts.models import Contact
 from kiwidesk.privacy.access import Purpose, sensitivities_for, visible_cases
 from kiwidesk.web.forms import CaseHeaderForm, ComposeForm, MergeForm, NewThreadForm
@@ -66,17 +74,33 @@ def _header_refused(
 def attachment(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
     case = case_or_404(agent_of(request), case_id, Purpose.VIEW)
     stored = get_object_or_404(Attachment, pk=attachment_id, message__case=case)
+    return _download(stored.file, filename=stored.filename)
+
+
+@require_GET
+@agent_required
+def message_original(request: HttpRequest, case_id: int, message_id: int) -> FileResponse:
+    """The message exactly as it arrived (the whole MIME mail, the webhook body)."""
+    case = case_or_404(agent_of(request), case_id, Purpose.VIEW)
+    message = get_object_or_404(
+        Message.objects.select_related("thread").exclude(raw_file=""), pk=message_id, case=case
+    )
+    if message.thread.channel == Channel.EMAIL:
+        return _download(
+            message.raw_file, filename=f"message-{message.pk}.eml", content_type="message/rfc822"
+        )
+    return _download(message.raw_file, filename=f"message-{message.pk}-original.txt")
+
+
+def _download(
+    file: FieldFile, *, filename: str, content_type: str = "application/octet-stream"
+) -> FileResponse:
     try:
-        handle = stored.file.open("rb")
+        handle = file.open("rb")
     except FileNotFoundError:
         raise Http404("The file is missing from storage") from None
     # Always a download, never rendered inline: the bytes came from outside.
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=stored.filename,
-        content_type="application/octet-stream",
-    )
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
 
 
 def case_context(agent: Agent, case_id: int, **forms: Any) -> dict[str, Any]:
@@ -85,10 +109,12 @@ def case_context(agent: Agent, case_id: int, **forms: Any) -> dict[str, Any]:
     if case is None:
         raise Http404("No such case")
     threads = _threads_with_waiting(case)
+    timeline = _timeline_with_deliveries(case)
     context: dict[str, Any] = {
         "case": case,
         "threads": threads,
-        "timeline": list(case_timeline(case)),
+        "timeline": timeline,
+        "suggested_merges": suggested_merges(visible_cases(agent), case, timeline),
         "header_form": CaseHeaderForm(case=case, sensitivities=sensitivities_for(agent)),
         "compose_form": ComposeForm(),
         "note_form": ComposeForm(),
@@ -98,6 +124,15 @@ def case_context(agent: Agent, case_id: int, **forms: Any) -> dict[str, Any]:
     }
     context.update(forms)
     return context
+
+
+def _timeline_with_deliveries(case: Case) -> list[Event]:
+    timeline = list(case_timeline(case))
+    errors = delivery_errors(timeline)
+    for event in timeline:
+        if event.message is not None:
+            event.message.delivery_error = errors.get(event.message.pk, "")  # type: ignore[attr-defined]
+    return timeline
 
 
 def _threads_with_waiting(case: Case) -> list[Thread]:
