@@ -244,10 +244,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
-    from kiwidesk.cases.tasks import requeue_stalled
+    from kiwidesk.cases import tasks as case_tasks
+    from kiwidesk.ingest import tasks as ingest_tasks
 
-    # A worker that died mid-send left messages "sending": hand them back first.
-    requeue_stalled()
+    # A worker that died mid-task left sends "sending" and webhook deliveries
+    # unprocessed: queue them again before taking new work.
+    case_tasks.requeue_stalled()
+    ingest_tasks.requeue_stalled()
     call_command("db_worker")
     return 0
 

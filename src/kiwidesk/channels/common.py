@@ -74,7 +74,8 @@ def hand_over(
     """Parse and ingest one inbound message; what cannot be stored is quarantined, not lost.
 
     Only input errors are quarantined (with the raw bytes). A database or programming
-    error propagates, so the provider sees a 500 and delivers again later.
+    error propagates, so the worker retries the delivery (ingest.deliveries.process)
+    and quarantines it only once retrying has not helped.
     """
     try:
         ingest(parse())

@@ -71,3 +71,40 @@ class QuarantinedMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} from {self.source}: {self.reason[:60]}"
+
+
+class Delivery(models.Model):
+    """A verified webhook body, stored on arrival and turned into messages by the worker.
+
+    The webhook answers as soon as this row is committed, so the provider never
+    waits on ingest; the body is kept until its handler has run, and a body that
+    keeps failing is quarantined with its bytes, never dropped.
+    """
+
+    adapter = models.CharField(
+        max_length=30, help_text="The registered handler that reads these bytes."
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    source = models.CharField(max_length=255)
+    raw = models.BinaryField()
+    received_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(
+        default=timezone.now, help_text="When its processing was last queued."
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        indexes = [
+            # The stall sweep reads only the unprocessed few, however many are kept.
+            models.Index(
+                fields=["queued_at"],
+                condition=models.Q(processed_at__isnull=True),
+                name="delivery_unprocessed_queued",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.adapter} delivery to {self.source} at {self.received_at:%Y-%m-%d %H:%M:%S}"

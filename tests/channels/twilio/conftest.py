@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.http import QueryDict
-from django.test import Client
+from django.test import Client, TestCase
 from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
@@ -29,6 +29,14 @@ SUPPORT_NUMBER = "+447700900999"
 CUSTOMER_NUMBER = "+447700900123"
 MESSAGES_PATH = "/channels/twilio/messages/"
 STATUS_PATH = "/channels/twilio/status/"
+
+
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings: Any) -> None:
+    settings.TASKS = IMMEDIATE_TASKS
 
 
 @pytest.fixture(autouse=True)
@@ -77,12 +85,14 @@ def post_signed(
 ) -> Any:
     """POST a form as Twilio does, signed for the URL it called (the test server's by default)."""
     signed = {"X-Twilio-Signature": signature(url or f"http://testserver{path}", body)}
-    return client.post(
-        path,
-        data=body,
-        content_type="application/x-www-form-urlencoded",
-        headers={**signed, **(headers or {})},
-    )
+    # The webhook only stores the body; its task runs when the request's insert commits.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(
+            path,
+            data=body,
+            content_type="application/x-www-form-urlencoded",
+            headers={**signed, **(headers or {})},
+        )
 
 
 def outbound(

@@ -9,7 +9,7 @@ from kiwidesk.cases.models import Channel, Direction, Message
 from kiwidesk.channels.common import hand_over
 from kiwidesk.contacts.models import Identity, IdentityKind
 from kiwidesk.ingest.contract import InboundMessage, Sender
-from kiwidesk.ingest.models import QuarantinedMessage
+from kiwidesk.ingest.models import Delivery, QuarantinedMessage
 from tests.channels.twilio.conftest import (
     CUSTOMER_NUMBER,
     MESSAGES_PATH,
@@ -244,4 +244,27 @@ def test_a_message_ingest_refuses_is_quarantined_with_ingests_reason() -> None:
 
     item = QuarantinedMessage.objects.get()
     assert item.reason == "unroutable: unusable sender: 'not a number' is not an E.164 phone number"
+    assert Message.objects.count() == 0
+
+
+def test_the_webhook_answers_once_the_body_is_kept_and_stores_the_message_later(
+    client: Client,
+) -> None:
+    body = sms_form()
+
+    response = client.post(
+        MESSAGES_PATH,
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": signature(f"http://testserver{MESSAGES_PATH}", body)},
+    )
+
+    assert response.status_code == 200
+    delivery = Delivery.objects.get()
+    assert (delivery.adapter, delivery.channel, delivery.source) == (
+        "twilio",
+        Channel.SMS,
+        "twilio:+447700900999",
+    )
+    assert bytes(delivery.raw) == body
     assert Message.objects.count() == 0

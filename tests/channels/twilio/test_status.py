@@ -10,7 +10,8 @@ from django.test import Client
 from kiwidesk.accounts.models import Agent
 from kiwidesk.cases.models import DeliveryStatus, Event, EventKind, Message
 from kiwidesk.cases.services import record_delivery
-from tests.channels.twilio.conftest import STATUS_PATH, form, outbound, post_signed
+from kiwidesk.ingest.models import Delivery
+from tests.channels.twilio.conftest import STATUS_PATH, form, outbound, post_signed, signature
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +125,19 @@ def test_an_unsigned_status_callback_is_refused_and_changes_nothing(
     sent.refresh_from_db()
     assert sent.delivery_status == DeliveryStatus.SENT
     assert len(delivery_events(sent)) == 1
+
+
+def test_a_status_callback_is_kept_at_once_and_applied_later(client: Client, sent: Message) -> None:
+    body = status_form("delivered")
+
+    response = client.post(
+        STATUS_PATH,
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": signature(f"http://testserver{STATUS_PATH}", body)},
+    )
+
+    assert response.status_code == 204
+    assert bytes(Delivery.objects.get(adapter="twilio-status").raw) == body
+    sent.refresh_from_db()
+    assert sent.delivery_status == DeliveryStatus.SENT

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, TestCase
 
 APP_SECRET = "test-whatsapp-app-secret"
 VERIFY_TOKEN = "test-verify-token"
@@ -21,6 +21,14 @@ ACCESS_TOKEN = "test-graph-access-token"
 PHONE_NUMBER_ID = "106540352242922"
 WEBHOOK_PATH = "/channels/whatsapp/webhook/"
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings: Any) -> None:
+    settings.TASKS = IMMEDIATE_TASKS
 
 
 @pytest.fixture(autouse=True)
@@ -36,12 +44,14 @@ def signature(body: bytes, secret: str = APP_SECRET) -> str:
 
 
 def post_signed(client: Client, body: bytes, *, secret: str = APP_SECRET) -> Any:
-    return client.post(
-        WEBHOOK_PATH,
-        data=body,
-        content_type="application/json",
-        headers={"X-Hub-Signature-256": signature(body, secret)},
-    )
+    # The webhook only stores the body; its task runs when the request's insert commits.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(
+            WEBHOOK_PATH,
+            data=body,
+            content_type="application/json",
+            headers={"X-Hub-Signature-256": signature(body, secret)},
+        )
 
 
 def pywa(file: str, name: str) -> bytes:

@@ -11,7 +11,7 @@ from kiwidesk.accounts.models import Agent
 from kiwidesk.cases.models import Channel, DeliveryStatus, Message
 from kiwidesk.cases.services import record_delivery, reply
 from kiwidesk.contacts.models import Identity, IdentityKind
-from kiwidesk.ingest.models import QuarantinedMessage
+from kiwidesk.ingest.models import Delivery, QuarantinedMessage
 from tests.channels.whatsapp.conftest import (
     VERIFY_TOKEN,
     WEBHOOK_PATH,
@@ -180,3 +180,23 @@ def test_a_signed_body_that_is_not_json_is_quarantined(client: Client) -> None:
 
     assert response.status_code == 200
     assert bytes(QuarantinedMessage.objects.get().raw) == b"not json at all"
+
+
+def test_a_signed_body_is_kept_at_once_and_its_messages_are_stored_later(client: Client) -> None:
+    body = webhook(text_message())
+
+    response = client.post(
+        WEBHOOK_PATH,
+        data=body,
+        content_type="application/json",
+        headers={"X-Hub-Signature-256": signature(body)},
+    )
+
+    assert response.status_code == 200
+    delivery = Delivery.objects.get()
+    assert (delivery.adapter, delivery.channel, bytes(delivery.raw)) == (
+        "whatsapp-webhook",
+        Channel.WHATSAPP,
+        body,
+    )
+    assert Message.objects.count() == 0

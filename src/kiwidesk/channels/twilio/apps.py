@@ -12,9 +12,11 @@ class TwilioConfig(AppConfig):
         from kiwidesk.cases import outbox
         from kiwidesk.cases.models import Channel
         from kiwidesk.channels.common import outbox_sender
-        from kiwidesk.channels.twilio import adapter
-        from kiwidesk.ingest import parsers
+        from kiwidesk.channels.twilio import adapter, views
+        from kiwidesk.ingest import handlers, parsers
 
         parsers.register(adapter.ADAPTER, adapter.parse)
+        handlers.register(views.MESSAGES, views.handle_message)
+        handlers.register(views.STATUS, views.handle_status)
         # WhatsApp through Twilio is sent by the WhatsApp app, which picks the provider.
         outbox.register(Channel.SMS, outbox_sender(adapter.send))

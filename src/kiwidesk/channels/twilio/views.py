@@ -1,4 +1,8 @@
-"""Twilio's webhooks: inbound messages and delivery-status callbacks."""
+"""Twilio's webhooks: inbound messages and delivery-status callbacks.
+
+A verified body is stored as an ingest Delivery and answered at once; the handlers
+below run in the worker (registered in apps.py).
+"""
 
 from __future__ import annotations
 
@@ -11,39 +15,57 @@ from django.views.decorators.http import require_POST
 from kiwidesk.cases.services import record_delivery
 from kiwidesk.channels.common import hand_over, outbound_message, public_url
 from kiwidesk.channels.twilio import adapter
+from kiwidesk.ingest import deliveries
+
+# The handler names of the two webhooks' deliveries (the inbound one is also the
+# parser name quarantined bodies are re-read with).
+MESSAGES = adapter.ADAPTER
+STATUS = "twilio-status"
 
 
 @csrf_exempt
 @require_POST
 def messages(request: HttpRequest) -> HttpResponse:
-    """Store an inbound SMS or WhatsApp message and answer with empty TwiML (no auto-reply)."""
+    """Accept an inbound SMS or WhatsApp message and answer with empty TwiML (no auto-reply)."""
     raw = request.body
     if not _is_signed(request, raw):
         return HttpResponseForbidden("bad signature")
     where = adapter.envelope(raw)
-    hand_over(
-        raw,
-        channel=where.channel,
-        source=where.source,
-        external_id=where.external_id,
-        parse=lambda: adapter.parse(raw),
-        adapter=adapter.ADAPTER,
-    )
+    deliveries.accept(raw, adapter=MESSAGES, channel=where.channel, source=where.source)
     return HttpResponse(adapter.EMPTY_TWIML, content_type="text/xml")
 
 
 @csrf_exempt
 @require_POST
 def status(request: HttpRequest) -> HttpResponse:
-    """Move the named outbound message's delivery status forward."""
+    """Accept a delivery-status callback; the worker moves the message's status forward."""
     raw = request.body
     if not _is_signed(request, raw):
         return HttpResponseForbidden("bad signature")
+    where = adapter.envelope(raw)
+    deliveries.accept(raw, adapter=STATUS, channel=where.channel, source=where.source)
+    return HttpResponse(status=204)
+
+
+def handle_message(raw: bytes, source: str) -> None:
+    """Ingest an accepted inbound-message body, or quarantine it."""
+    where = adapter.envelope(raw)
+    hand_over(
+        raw,
+        channel=where.channel,
+        source=source,
+        external_id=where.external_id,
+        parse=lambda: adapter.parse(raw, source),
+        adapter=adapter.ADAPTER,
+    )
+
+
+def handle_status(raw: bytes, source: str) -> None:
+    """Move the named outbound message's delivery status forward (unknown ones are ignored)."""
     update = adapter.parse_status(raw)
     message = outbound_message(update.external_id) if update else None
     if update is not None and message is not None:
         record_delivery(message, update.status, at=timezone.now(), error=update.error)
-    return HttpResponse(status=204)
 
 
 def _is_signed(request: HttpRequest, raw: bytes) -> bool:

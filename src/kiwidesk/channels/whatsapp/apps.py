@@ -17,12 +17,13 @@ class WhatsAppConfig(AppConfig):
     def ready(self) -> None:
         from kiwidesk.cases import outbox
         from kiwidesk.channels.common import check_messaging_window, outbox_sender
-        from kiwidesk.channels.whatsapp import adapter
-        from kiwidesk.ingest import parsers
+        from kiwidesk.channels.whatsapp import adapter, views
+        from kiwidesk.ingest import handlers, parsers
 
         # WhatsApp arrives from Meta (JSON) or through Twilio (a form); one parser
         # tells them apart, so a quarantined item of either can be re-processed.
         parsers.register("whatsapp", adapter.parse_any)
+        handlers.register(views.WEBHOOK, views.handle)
         outbox.register("whatsapp", outbox_sender(send_whatsapp), check=check_messaging_window)
 
 

@@ -1,4 +1,8 @@
-"""Meta's WhatsApp webhook: the subscription handshake (GET) and notifications (POST)."""
+"""Meta's WhatsApp webhook: the subscription handshake (GET) and notifications (POST).
+
+A verified body is stored as an ingest Delivery and answered at once; `handle`
+runs in the worker (registered in apps.py).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,13 @@ from kiwidesk.cases.models import Channel
 from kiwidesk.cases.services import record_delivery
 from kiwidesk.channels.common import UnreadablePayloadError, hand_over, outbound_message
 from kiwidesk.channels.whatsapp import adapter
+from kiwidesk.ingest import deliveries
 from kiwidesk.ingest.services import quarantine
+
+# The handler name of the webhook's deliveries, and the source of a whole body
+# (each message in it names its own phone number id).
+WEBHOOK = "whatsapp-webhook"
+SOURCE = "whatsapp-webhook"
 
 
 @csrf_exempt
@@ -28,13 +38,23 @@ def webhook(request: HttpRequest) -> HttpResponse:
         raw, signature=signature, app_secret=settings.KIWIDESK_WHATSAPP_APP_SECRET
     ):
         return HttpResponseForbidden("bad signature")
+    deliveries.accept(raw, adapter=WEBHOOK, channel=Channel.WHATSAPP, source=SOURCE)
+    return HttpResponse(status=200)
+
+
+def handle(raw: bytes, source: str) -> None:
+    """Ingest each message and apply each status of an accepted body; quarantine the unreadable.
+
+    Meta batches several messages and statuses in one body. The body is one
+    Delivery, processed in one transaction: if one message fails for a reason worth
+    retrying, the whole body is retried, and ingest's idempotency stores each once.
+    """
     try:
         notification = adapter.split(raw)
     except UnreadablePayloadError as exc:
-        quarantine(raw, channel=Channel.WHATSAPP, source="whatsapp-webhook", reason=str(exc))
-        return HttpResponse(status=200)
+        quarantine(raw, channel=Channel.WHATSAPP, source=source, reason=str(exc))
+        return
     _store(notification)
-    return HttpResponse(status=200)
 
 
 def _handshake(request: HttpRequest) -> HttpResponse:
@@ -47,12 +67,6 @@ def _handshake(request: HttpRequest) -> HttpResponse:
 
 
 def _store(notification: adapter.Webhook) -> None:
-    """Ingest each message and apply each status; each in its own transaction.
-
-    One message failing to store must not lose the others of the same body, so the
-    body is not one transaction: Meta redelivers the whole body on an error, and
-    ingest's idempotency makes the redelivery store only what is missing.
-    """
     for item in notification.messages:
         hand_over(
             item.raw,
