@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
@@ -15,6 +16,17 @@ from kiwidesk.contacts.models import IdentityKind
 from kiwidesk.contacts.services import InvalidIdentityError, normalise_identity
 from kiwidesk.ingest.contract import InboundMessage
 from kiwidesk.ingest.services import UnroutableMessageError, ingest, quarantine
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A provider's delivery report: which message, how far it came, why it failed, when."""
+
+    external_id: str
+    status: str
+    error: str
+    at: datetime | None = None
+
 
 # WhatsApp's customer-service window: free-form messages only within 24 hours of the
 # customer's last message; after that only a template the provider approved.

@@ -22,6 +22,7 @@ from twilio.rest import Client
 from kiwidesk.cases.models import Channel, DeliveryStatus, Message
 from kiwidesk.channels.common import (
     DeliveryError,
+    StatusUpdate,
     UnreadablePayloadError,
     e164,
     ensure_messaging_window,
@@ -59,15 +60,6 @@ class Envelope:
     channel: str
     source: str
     external_id: str
-
-
-@dataclass(frozen=True)
-class StatusUpdate:
-    """A delivery-status callback: which message, how far it came, and why it failed."""
-
-    external_id: str
-    status: str
-    error: str
 
 
 def verify(raw: bytes, *, url: str, signature: str, auth_token: str) -> bool:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from kiwidesk.cases.models import Channel, DeliveryStatus, Message
 from kiwidesk.channels.common import (
+    StatusUpdate,
     UnreadablePayloadError,
     e164,
     ensure_messaging_window,
@@ -54,14 +55,6 @@ class Item:
     raw: bytes
     source: str
     external_id: str
-
-
-@dataclass(frozen=True)
-class StatusUpdate:
-    external_id: str
-    status: str
-    error: str
-    at: datetime | None
 
 
 @dataclass(frozen=True)
