@@ -231,12 +231,6 @@ def contact_cases(visible: QuerySet[Case], contact_id: int) -> QuerySet[Case]:
     )
 
 
-def open_cases_of(visible: QuerySet[Case], contact_id: int, *, excluding: int) -> QuerySet[Case]:
-    return visible.filter(
-        customer_id=contact_id, status__in=OPEN_STATUSES, merged_into__isnull=True
-    ).exclude(pk=excluding)
-
-
 def last_directions(case: Case) -> dict[int, str]:
     """The direction of each thread's last message, by thread id: who spoke last.
 

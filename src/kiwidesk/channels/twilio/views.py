@@ -27,24 +27,24 @@ STATUS = "twilio-status"
 @require_POST
 def messages(request: HttpRequest) -> HttpResponse:
     """Accept an inbound SMS or WhatsApp message and answer with empty TwiML (no auto-reply)."""
-    raw = request.body
-    if not _is_signed(request, raw):
-        return HttpResponseForbidden("bad signature")
-    where = adapter.envelope(raw)
-    deliveries.accept(raw, adapter=MESSAGES, channel=where.channel, source=where.source)
-    return HttpResponse(adapter.EMPTY_TWIML, content_type="text/xml")
+    return _accept(request, MESSAGES) or HttpResponse(adapter.EMPTY_TWIML, content_type="text/xml")
 
 
 @csrf_exempt
 @require_POST
 def status(request: HttpRequest) -> HttpResponse:
     """Accept a delivery-status callback; the worker moves the message's status forward."""
+    return _accept(request, STATUS) or HttpResponse(status=204)
+
+
+def _accept(request: HttpRequest, handler: str) -> HttpResponse | None:
+    """Keep a signed body for the worker's `handler`; a refusal response when unsigned."""
     raw = request.body
     if not _is_signed(request, raw):
         return HttpResponseForbidden("bad signature")
     where = adapter.envelope(raw)
-    deliveries.accept(raw, adapter=STATUS, channel=where.channel, source=where.source)
-    return HttpResponse(status=204)
+    deliveries.accept(raw, adapter=handler, channel=where.channel, source=where.source)
+    return None
 
 
 def handle_message(raw: bytes, source: str) -> None:
