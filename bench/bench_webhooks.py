@@ -283,15 +283,16 @@ def _sender(
     connection.close()
 
 
-def _database(folder: Path) -> sqlite3.Connection:
-    uri = f"file:{folder / 'data' / 'kiwidesk.sqlite3'}?mode=ro"
+def _database(folder: Path, filename: str = "kiwidesk.sqlite3") -> sqlite3.Connection:
+    uri = f"file:{folder / 'data' / filename}?mode=ro"
     return sqlite3.connect(uri, uri=True, timeout=30)
 
 
 def _wait_until_processed(folder: Path, expected: int, *, timeout: float) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with _database(folder) as database:
+        # Accepted bodies wait in the work queue's own file (kiwidesk.dbrouter).
+        with _database(folder, "queue.sqlite3") as database:
             total, waiting = database.execute(
                 "SELECT count(*), count(*) - count(processed_at) FROM ingest_delivery"
             ).fetchone()

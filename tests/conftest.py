@@ -93,6 +93,25 @@ def chromium_path() -> str:
     return path
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every database test all the databases: on SQLite the work queue has its own file.
+
+    Tasks and webhook bodies live in the `queue` alias (kiwidesk.dbrouter), and almost
+    any action can queue a task, so a test that may touch one database gets both.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        fixtures = set(getattr(item, "fixturenames", ()))
+        transactional = "transactional_db" in fixtures or "live_server" in fixtures
+        if marker is not None:
+            transactional = transactional or bool(marker.kwargs.get("transaction"))
+        elif not fixtures & {"db", "transactional_db", "live_server"}:
+            continue
+        item.add_marker(
+            pytest.mark.django_db(databases="__all__", transaction=transactional), append=False
+        )
+
+
 def pytest_report_header() -> str:
     from django.db import connection
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -193,3 +195,24 @@ def test_serving_a_database_without_planner_statistics_analyses_it_first():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
         assert cursor.fetchone()[0] == 1
+
+
+def test_migrate_on_sqlite_keeps_the_work_queue_in_a_file_of_its_own(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["KIWIDESK_DATA_DIR"] = str(tmp_path)
+
+    subprocess.run(
+        [sys.executable, "-m", "kiwidesk.cli", "migrate"], env=env, check=True, capture_output=True
+    )
+
+    queue = _tables(tmp_path / "queue.sqlite3")
+    main_tables = _tables(tmp_path / "kiwidesk.sqlite3")
+    assert {"ingest_delivery", "django_tasks_database_dbtaskresult"} <= queue
+    assert {"ingest_delivery", "django_tasks_database_dbtaskresult"} & main_tables == set()
+    assert {"cases_case", "ingest_receipt"} <= main_tables
+    assert {"cases_case", "ingest_receipt"} & queue == set()
+
+
+def _tables(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as db:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}

@@ -351,9 +351,11 @@ def prepare_demo() -> Any:
 
 
 def _migrate() -> None:
+    from django.conf import settings
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0, interactive=False)
+    for alias in settings.DATABASES:
+        call_command("migrate", database=alias, verbosity=0, interactive=False)
 
 
 def _seed(*, cases: int, messages: int, seed: int, quiet: bool = False) -> Any:

@@ -85,18 +85,23 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict[str, object]:
+def _databases() -> dict[str, dict[str, object]]:
     url = env_str("DATABASE_URL", "")
     if url:
         try:
             config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=600))
         except ValueError as exc:
             raise ConfigError(f"DATABASE_URL: {exc}") from None
-        return config
+        return {"default": config}
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # The work queue gets its own file and so its own write lock (see kiwidesk.dbrouter).
+    return {"default": _sqlite("kiwidesk.sqlite3"), "queue": _sqlite("queue.sqlite3")}
+
+
+def _sqlite(filename: str) -> dict[str, object]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "kiwidesk.sqlite3",
+        "NAME": DATA_DIR / filename,
         "OPTIONS": {
             # WAL lets the web server read while the worker writes; IMMEDIATE makes a
             # writing transaction take the lock up front instead of failing on upgrade.
@@ -110,7 +115,8 @@ def _database() -> dict[str, object]:
     }
 
 
-DATABASES = {"default": _database()}
+DATABASES = _databases()
+DATABASE_ROUTERS = ["kiwidesk.dbrouter.QueueRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.Agent"

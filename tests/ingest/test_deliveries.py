@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.test import TestCase
 from django_tasks_db.models import DBTaskResult
 
 from kiwidesk.ingest import deliveries, handlers, tasks
 from kiwidesk.ingest.deliveries import MAX_ATTEMPTS, Outcome
 from kiwidesk.ingest.models import Delivery, QuarantinedMessage
+from tests.queue import queue_commits
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +57,7 @@ def queued(settings: Any) -> Iterator[list[Any]]:
 @pytest.fixture(autouse=True)
 def _sweep_not_due(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tasks, "_next_sweep", float("inf"))
+    monkeypatch.setattr(tasks, "_next_purge", float("inf"))
 
 
 def accepted(*, at: datetime = ARRIVED) -> Delivery:
@@ -85,7 +86,7 @@ def test_accepting_stores_the_body_unprocessed(handler: Recorder) -> None:
 def test_the_task_is_queued_only_when_the_insert_commits(
     handler: Recorder, queued: list[Any]
 ) -> None:
-    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
+    with queue_commits(execute=False) as callbacks:
         delivery = accepted()
 
     assert queued == []
@@ -98,7 +99,7 @@ def test_the_queued_task_runs_the_adapters_handler_on_the_body(
 ) -> None:
     settings.TASKS = IMMEDIATE
 
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    with queue_commits(execute=True):
         delivery = accepted()
 
     assert handler.calls == [(BODY, "twilio:+15005550006")]
@@ -267,7 +268,7 @@ def test_accepting_webhooks_sweeps_for_lost_tasks_once_a_minute(
 
     with (
         time_machine.travel(later, tick=False),
-        TestCase.captureOnCommitCallbacks(execute=True),
+        queue_commits(execute=True),
     ):
         first = deliveries.accept(BODY, adapter="test", channel="sms", source="twilio:+1")
         second = deliveries.accept(BODY, adapter="test", channel="sms", source="twilio:+1")
@@ -286,7 +287,7 @@ def test_with_the_database_queue_the_task_is_written_in_the_deliverys_transactio
 ) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
+    with queue_commits(execute=False) as callbacks:
         delivery = accepted()
 
     assert callbacks == []
@@ -295,3 +296,51 @@ def test_with_the_database_queue_the_task_is_written_in_the_deliverys_transactio
         "kiwidesk.ingest.tasks.process_delivery",
         {"args": [delivery.pk], "kwargs": {}},
     )
+
+
+def test_processed_bodies_are_purged_after_a_week_and_unprocessed_ones_kept(
+    handler: Recorder,
+) -> None:
+    old = accepted()
+    with time_machine.travel(ARRIVED, tick=False):
+        deliveries.process(old.pk)
+    recent = accepted(at=ARRIVED + timedelta(days=6))
+    with time_machine.travel(ARRIVED + timedelta(days=6), tick=False):
+        deliveries.process(recent.pk)
+    waiting = accepted()
+
+    with time_machine.travel(ARRIVED + timedelta(days=8), tick=False):
+        purged = tasks.purge_deliveries.call()
+
+    assert purged == 1
+    assert sorted(Delivery.objects.values_list("pk", flat=True)) == [recent.pk, waiting.pk]
+
+
+def test_accepting_webhooks_queues_the_purge_once_an_hour(
+    handler: Recorder, queued: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tasks, "_next_purge", 0.0)
+
+    with queue_commits(execute=True):
+        accepted()
+        accepted()
+
+    paths = [result.task.module_path for result in queued]
+    assert paths.count("kiwidesk.ingest.tasks.purge_deliveries") == 1
+
+
+def test_a_body_whose_mark_was_lost_in_a_crash_is_handled_again(
+    handler: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delivery = accepted()
+    crash = RuntimeError("worker killed after the handler committed")
+    monkeypatch.setattr(deliveries, "_mark_processed", lambda _id: (_ for _ in ()).throw(crash))
+    with pytest.raises(RuntimeError):
+        deliveries.process(delivery.pk)
+    monkeypatch.undo()
+    handlers.register("test", handler)
+
+    outcome = deliveries.process(delivery.pk)
+
+    assert outcome == Outcome.PROCESSED
+    assert len(handler.calls) == 2

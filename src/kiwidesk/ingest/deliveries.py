@@ -12,7 +12,8 @@ import enum
 from datetime import timedelta
 from functools import partial
 
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 
@@ -24,6 +25,8 @@ from kiwidesk.ingest.services import quarantine
 MAX_ATTEMPTS = 5
 # Queued longer ago than this and still unprocessed: its task was lost, queue it again.
 STALL_AFTER = timedelta(minutes=1)
+# How long a processed body is kept as a record of its arrival.
+KEEP_PROCESSED = timedelta(days=7)
 
 
 class Outcome(enum.StrEnum):
@@ -33,7 +36,6 @@ class Outcome(enum.StrEnum):
     QUARANTINED = "quarantined"
 
 
-@transaction.atomic
 def accept(raw: bytes, *, adapter: str, channel: str, source: str) -> Delivery:
     """Store a verified body and queue its processing; the task is seen only after commit.
 
@@ -44,32 +46,36 @@ def accept(raw: bytes, *, adapter: str, channel: str, source: str) -> Delivery:
     rollback took back (`robust`: the body is already safe then, and a lost
     enqueue is what the stall sweep recovers).
     """
-    delivery = Delivery.objects.create(adapter=adapter, channel=channel, source=source, raw=raw)
-    if _queue_is_in_the_database():
-        _queue(delivery.pk)
-    else:
-        transaction.on_commit(partial(_queue, delivery.pk), robust=True)
+    with transaction.atomic(using=_queue_db()):
+        delivery = Delivery.objects.create(adapter=adapter, channel=channel, source=source, raw=raw)
+        if _queue_is_in_the_database():
+            _queue(delivery.pk)
+        else:
+            transaction.on_commit(partial(_queue, delivery.pk), using=_queue_db(), robust=True)
     return delivery
 
 
 def process(delivery_id: int) -> Outcome:
-    """Run the adapter's handler on one delivery, once; idempotent.
+    """Run the adapter's handler on one delivery and mark it processed; idempotent.
 
-    The row is locked and marked processed in the handler's transaction, so two
-    tasks for the same delivery (a sweep racing the original) run it once. A
-    failure rolls all of it back and counts an attempt; the last attempt
-    quarantines the raw bytes instead.
+    The handler's writes commit in their own transaction and the mark after them:
+    on SQLite the queue is another file (kiwidesk.dbrouter), and holding its lock
+    through ingest would stall every webhook. So a crash between the two, or a
+    sweep racing the original task, runs a handler twice on the same body; every
+    handler is idempotent (ingest keys on the provider's message id, statuses only
+    move forward). A failure counts an attempt; the last attempt quarantines the
+    raw bytes instead.
     """
+    delivery = Delivery.objects.filter(pk=delivery_id, processed_at__isnull=True).first()
+    if delivery is None:
+        return Outcome.SKIPPED
     try:
         with transaction.atomic():
-            delivery = _lock_unprocessed(delivery_id)
-            if delivery is None:
-                return Outcome.SKIPPED
             handlers.handler_for(delivery.adapter)(bytes(delivery.raw), delivery.source)
-            _mark_processed(delivery)
     # Whatever the handler raised, the body must not be lost: count it and decide.
     except Exception as error:
         return _record_failure(delivery_id, error)
+    _mark_processed(delivery_id)
     return Outcome.PROCESSED
 
 
@@ -80,13 +86,29 @@ def requeue_stalled() -> list[int]:
     second sweep soon after does not queue them again.
     """
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(using=_queue_db()):
         stalled = Delivery.objects.filter(
             processed_at__isnull=True, queued_at__lt=now - STALL_AFTER
         )
         ids = list(stalled.values_list("pk", flat=True))
         Delivery.objects.filter(pk__in=ids).update(queued_at=now)
     return ids
+
+
+def purge_processed(*, older_than: timedelta = KEEP_PROCESSED) -> int:
+    """Delete processed bodies older than `older_than`; return how many.
+
+    Once processed, the body's messages are stored (raw bytes included) or it is
+    quarantined, so the delivery is only a record of arrival; kept for a while to
+    answer "did it arrive?", then dropped so the queue stays small.
+    """
+    cutoff = timezone.now() - older_than
+    deleted, _ = Delivery.objects.filter(processed_at__lt=cutoff).delete()
+    return deleted
+
+
+def _queue_db() -> str:
+    return router.db_for_write(Delivery)
 
 
 def _lock_unprocessed(delivery_id: int) -> Delivery | None:
@@ -97,13 +119,12 @@ def _lock_unprocessed(delivery_id: int) -> Delivery | None:
     )
 
 
-def _mark_processed(delivery: Delivery) -> None:
-    delivery.processed_at = timezone.now()
-    delivery.attempts += 1
-    delivery.save(update_fields=["processed_at", "attempts"])
+def _mark_processed(delivery_id: int) -> None:
+    Delivery.objects.filter(pk=delivery_id, processed_at__isnull=True).update(
+        processed_at=timezone.now(), attempts=F("attempts") + 1
+    )
 
 
-@transaction.atomic
 def _record_failure(delivery_id: int, error: Exception) -> Outcome:
     delivery = _lock_unprocessed(delivery_id)
     if delivery is None:

@@ -13,9 +13,12 @@ from django_tasks import task
 
 from kiwidesk.ingest import deliveries
 
-# How often one process sweeps for lost tasks while it accepts webhooks.
+# How often one process sweeps for lost tasks while it accepts webhooks, and how
+# often it asks the worker to drop old processed bodies.
 SWEEP_INTERVAL_SECONDS = 60.0
+PURGE_INTERVAL_SECONDS = 3600.0
 _next_sweep = 0.0
+_next_purge = 0.0
 
 
 @task()
@@ -33,17 +36,28 @@ def recover_deliveries() -> list[int]:
     return requeue_stalled()
 
 
+@task()
+def purge_deliveries() -> int:
+    """Drop processed bodies past their keeping time; return how many."""
+    return deliveries.purge_processed()
+
+
 def queue_delivery(delivery_id: int) -> None:
     """Queue a just-committed delivery, and, once a minute, any stalled one with it.
 
     Sweeping from the accept path means a body whose task died with a worker is
-    queued again by later traffic, even where nothing runs `recover_deliveries`.
+    queued again by later traffic, even where nothing runs `recover_deliveries`;
+    the hourly purge rides along so the queue stays small without a scheduler.
     """
-    global _next_sweep
+    global _next_sweep, _next_purge
     process_delivery.enqueue(delivery_id)
-    if time.monotonic() >= _next_sweep:
-        _next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
+    now = time.monotonic()
+    if now >= _next_sweep:
+        _next_sweep = now + SWEEP_INTERVAL_SECONDS
         requeue_stalled()
+    if now >= _next_purge:
+        _next_purge = now + PURGE_INTERVAL_SECONDS
+        purge_deliveries.enqueue()
 
 
 def requeue_stalled() -> list[int]:

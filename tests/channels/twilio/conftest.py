@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.http import QueryDict
-from django.test import Client, TestCase
+from django.test import Client
 from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
@@ -22,6 +22,7 @@ from kiwidesk.cases.services import reply
 from kiwidesk.contacts.models import IdentityKind
 from kiwidesk.contacts.services import find_or_create_contact
 from tests.factories.cases import customer_thread, make_case
+from tests.queue import queue_commits
 
 AUTH_TOKEN = "test-twilio-auth-token"
 ACCOUNT_SID = "AC00000000000000000000000000000001"
@@ -86,7 +87,7 @@ def post_signed(
     """POST a form as Twilio does, signed for the URL it called (the test server's by default)."""
     signed = {"X-Twilio-Signature": signature(url or f"http://testserver{path}", body)}
     # The webhook only stores the body; its task runs when the request's insert commits.
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    with queue_commits(execute=True):
         return client.post(
             path,
             data=body,

@@ -8,6 +8,7 @@ from django.test import Client
 from kiwidesk.cases.models import Channel, Direction, Message
 from kiwidesk.channels.common import hand_over
 from kiwidesk.contacts.models import Identity, IdentityKind
+from kiwidesk.ingest import deliveries
 from kiwidesk.ingest.contract import InboundMessage, Sender
 from kiwidesk.ingest.models import Delivery, QuarantinedMessage
 from tests.channels.twilio.conftest import (
@@ -268,3 +269,14 @@ def test_the_webhook_answers_once_the_body_is_kept_and_stores_the_message_later(
     )
     assert bytes(delivery.raw) == body
     assert Message.objects.count() == 0
+
+
+def test_a_body_handled_again_after_a_crash_stores_its_message_once(client: Client) -> None:
+    post_signed(client, MESSAGES_PATH, sms_form(body="Is my booking on?"))
+    # The worker died after ingest committed but before the queue row was marked.
+    Delivery.objects.update(processed_at=None)
+
+    outcome = deliveries.process(Delivery.objects.get().pk)
+
+    assert outcome == deliveries.Outcome.PROCESSED
+    assert Message.objects.count() == 1

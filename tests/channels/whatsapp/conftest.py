@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client, TestCase
+from django.test import Client
+
+from tests.queue import queue_commits
 
 APP_SECRET = "test-whatsapp-app-secret"
 VERIFY_TOKEN = "test-verify-token"
@@ -45,7 +47,7 @@ def signature(body: bytes, secret: str = APP_SECRET) -> str:
 
 def post_signed(client: Client, body: bytes, *, secret: str = APP_SECRET) -> Any:
     # The webhook only stores the body; its task runs when the request's insert commits.
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    with queue_commits(execute=True):
         return client.post(
             WEBHOOK_PATH,
             data=body,
