@@ -10,7 +10,7 @@ from kiwidesk.accounts.services import issue_token
 from kiwidesk.cases import services
 from kiwidesk.cases.content import NewAttachment
 from kiwidesk.privacy.access import Purpose, access_case
-from tests.factories.cases import make_case
+from tests.factories.cases import customer_thread, make_case
 
 KIWIDESK_MODELS = [
     model for model in admin.site._registry if model._meta.app_label in
@@ -23,7 +23,7 @@ def test_every_kiwidesk_model_is_in_the_admin():
 
     assert names == {
         "Agent", "Team", "ApiToken", "Organisation", "Contact", "Identity",
-        "Case", "Thread", "Message", "Attachment", "Event", "Tag", "AuditRecord",
+        "Case", "Thread", "Message", "Attachment", "Event", "Tag", "AuditRecord", "Call",
     }  # fmt: skip
 
 
@@ -33,6 +33,13 @@ def test_admin_list_and_detail_pages_open(client, admin_agent, team, model):
     case = make_case(admin_agent, team=team, tags=["export"])
     log = NewAttachment("log.txt", "text/plain", b"stack trace")
     services.add_note(admin_agent, case, text="Checked the logs.", attachments=[log])
+    services.log_call(
+        admin_agent,
+        customer_thread(case),
+        details=services.CallDetails(
+            direction="outbound", outcome="answered", party_number="+447700900123"
+        ),
+    )
     access_case(admin_agent, case.pk, Purpose.VIEW)
     issue_token(admin_agent)
     client.force_login(admin_agent)

@@ -34,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault(
             "KIWIDESK_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
         )
+        # A page at /channels/chat/demo/ to try the chat widget on.
+        os.environ.setdefault("KIWIDESK_CHAT_DEMO", "true")
     try:
         _setup_django()
         handler: Callable[[argparse.Namespace], int] = args.handler
@@ -245,12 +247,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from kiwidesk.cases import tasks as case_tasks
+    from kiwidesk.channels.webchat import tasks as chat_tasks
     from kiwidesk.ingest import tasks as ingest_tasks
 
     # A worker that died mid-task left sends "sending" and webhook deliveries
     # unprocessed: queue them again before taking new work.
     case_tasks.requeue_stalled()
     ingest_tasks.requeue_stalled()
+    chat_tasks.end_idle_chats.call()
     call_command("db_worker")
     return 0
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import re
 import secrets
 from pathlib import Path
 
@@ -43,6 +46,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "anymail",
     "kiwidesk.accounts",
     "kiwidesk.contacts",
     "kiwidesk.cases",
@@ -51,6 +55,7 @@ INSTALLED_APPS = [
     "kiwidesk.channels.email",
     "kiwidesk.channels.twilio",
     "kiwidesk.channels.whatsapp",
+    "kiwidesk.channels.webchat",
     "kiwidesk.web",
 ]
 
@@ -102,6 +107,9 @@ def _sqlite(filename: str) -> dict[str, object]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / filename,
+        # Each server thread keeps its connection: opening one (and its PRAGMAs) per
+        # request cost a webhook more than its insert.
+        "CONN_MAX_AGE": 600,
         "OPTIONS": {
             # WAL lets the web server read while the worker writes; IMMEDIATE makes a
             # writing transaction take the lock up front instead of failing on upgrade.
@@ -177,6 +185,9 @@ KIWIDESK_TWILIO_ACCOUNT_SID = env_str("KIWIDESK_TWILIO_ACCOUNT_SID", "")
 KIWIDESK_TWILIO_AUTH_TOKEN = env_secret("KIWIDESK_TWILIO_AUTH_TOKEN") or ""
 KIWIDESK_TWILIO_SMS_FROM = env_str("KIWIDESK_TWILIO_SMS_FROM", "")
 KIWIDESK_TWILIO_WHATSAPP_FROM = env_str("KIWIDESK_TWILIO_WHATSAPP_FROM", "")
+# Where Twilio's REST API is: recordings and media are downloaded only from this host,
+# with the account's credentials (a test points it at a local server).
+KIWIDESK_TWILIO_API_BASE_URL = env_str("KIWIDESK_TWILIO_API_BASE_URL", "https://api.twilio.com")
 KIWIDESK_WHATSAPP_APP_SECRET = env_secret("KIWIDESK_WHATSAPP_APP_SECRET") or ""
 KIWIDESK_WHATSAPP_VERIFY_TOKEN = env_secret("KIWIDESK_WHATSAPP_VERIFY_TOKEN") or ""
 KIWIDESK_WHATSAPP_ACCESS_TOKEN = env_secret("KIWIDESK_WHATSAPP_ACCESS_TOKEN") or ""
@@ -185,9 +196,22 @@ KIWIDESK_WHATSAPP_GRAPH_URL = env_str(
     "KIWIDESK_WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v23.0"
 )
 
-# Outbound email. Django's SMTP backend by default; KIWIDESK_EMAIL_BACKEND may name
-# another (console for a demo, an anymail backend for a provider's API).
-EMAIL_BACKEND = env_str("KIWIDESK_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
+def _email_backend(provider: str) -> str:
+    """SMTP, or anymail's backend for a mail provider's API (mailgun, mandrill, postmark…)."""
+    if not provider:
+        return "django.core.mail.backends.smtp.EmailBackend"
+    module = f"anymail.backends.{provider}"
+    if not re.fullmatch(r"[a-z0-9_]+", provider) or importlib.util.find_spec(module) is None:
+        raise ConfigError(f"KIWIDESK_EMAIL_PROVIDER={provider!r}: anymail has no such provider")
+    return f"{module}.EmailBackend"
+
+
+# Outbound email. Django's SMTP backend by default; KIWIDESK_EMAIL_PROVIDER sends through
+# that provider's API with anymail, and KIWIDESK_EMAIL_BACKEND may name any other
+# backend (console for a demo).
+KIWIDESK_EMAIL_PROVIDER = env_str("KIWIDESK_EMAIL_PROVIDER", "").strip().lower()
+EMAIL_BACKEND = env_str("KIWIDESK_EMAIL_BACKEND", _email_backend(KIWIDESK_EMAIL_PROVIDER))
 EMAIL_HOST = env_str("KIWIDESK_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("KIWIDESK_EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("KIWIDESK_EMAIL_HOST_USER", "")
@@ -201,3 +225,37 @@ EMAIL_FILE_PATH = DATA_DIR / "sent-mail"
 # The From of outbound mail for a case whose team has no address of its own; replies
 # come back to <local part>+<reply token>@<domain> of the address used.
 KIWIDESK_EMAIL_FROM = env_str("KIWIDESK_EMAIL_FROM", "Kiwidesk <support@localhost>")
+
+ANYMAIL_PREFIX = "KIWIDESK_ANYMAIL_"
+
+
+def anymail_from_environment() -> dict[str, object]:
+    """ANYMAIL from each KIWIDESK_ANYMAIL_<SETTING> variable, or the file its _FILE names.
+
+    E.g. KIWIDESK_ANYMAIL_MAILGUN_API_KEY, …_MAILGUN_WEBHOOK_SIGNING_KEY,
+    …_MANDRILL_WEBHOOK_KEY, …_MAILGUN_API_URL: keys and URLs of providers, never the
+    repository's. An API call gives up after EMAIL_TIMEOUT seconds unless
+    KIWIDESK_ANYMAIL_REQUESTS_TIMEOUT says otherwise.
+    """
+    names = {
+        key.removeprefix(ANYMAIL_PREFIX).removesuffix("_FILE")
+        for key in os.environ
+        if key.startswith(ANYMAIL_PREFIX)
+    }
+    config: dict[str, object] = {name: env_secret(ANYMAIL_PREFIX + name) for name in sorted(names)}
+    config["REQUESTS_TIMEOUT"] = env_int(f"{ANYMAIL_PREFIX}REQUESTS_TIMEOUT", EMAIL_TIMEOUT)
+    return config
+
+
+# Mail providers' API keys and inbound webhooks' signing keys (channels/email/README.md).
+ANYMAIL = anymail_from_environment()
+
+# Web chat. The sites (origins such as https://www.example.org) whose pages may run the
+# widget; our own origin always may, "*" allows any. A chat ends after this many
+# minutes without a heartbeat from the visitor's page. Each open widget holds one of
+# the server's threads while it waits for news: at most KIWIDESK_CHAT_MAX_STREAMS do,
+# the rest poll every few seconds instead (keep it below `serve --threads`).
+KIWIDESK_CHAT_ORIGINS = env_list("KIWIDESK_CHAT_ORIGINS", [])
+KIWIDESK_CHAT_IDLE_MINUTES = env_int("KIWIDESK_CHAT_IDLE_MINUTES", 10)
+KIWIDESK_CHAT_MAX_STREAMS = env_int("KIWIDESK_CHAT_MAX_STREAMS", 4)
+KIWIDESK_CHAT_DEMO = env_bool("KIWIDESK_CHAT_DEMO", False)

@@ -77,8 +77,10 @@ def test_the_openapi_description_lists_every_path(client: Client) -> None:
     assert response.status_code == 200
     assert spec["openapi"].startswith("3.")
     assert sorted(spec["paths"]) == [
+        "/api/v1/calls/{call_id}/recording",
         "/api/v1/cases",
         "/api/v1/cases/{case_id}",
+        "/api/v1/cases/{case_id}/calls",
         "/api/v1/cases/{case_id}/events",
         "/api/v1/cases/{case_id}/merge",
         "/api/v1/cases/{case_id}/messages",
@@ -87,6 +89,8 @@ def test_the_openapi_description_lists_every_path(client: Client) -> None:
         "/api/v1/contacts",
         "/api/v1/contacts/{contact_id}",
         "/api/v1/threads/{thread_id}/messages",
+        "/api/v1/threads/{thread_id}/whatsapp-template",
+        "/api/v1/whatsapp/templates",
     ]
     assert sorted(spec["components"]["securitySchemes"]) == ["SessionAuth", "TokenAuth"]
 

@@ -170,7 +170,25 @@ def test_a_transient_failure_puts_the_message_back_with_a_retry_a_minute_later(
     assert outcome == SendOutcome("pending", retry_at=WRITTEN_AT + timedelta(minutes=1))
     assert message.delivery_status == DeliveryStatus.PENDING
     assert OutboxItem.objects.get(message=message).attempts == 1
-    assert delivery_events(message) == []
+
+
+def test_a_transient_failure_is_recorded_with_its_reason_and_retry_time(
+    agent: Agent, sender: StandInSender
+) -> None:
+    message = chat_reply(agent)
+    sender.failures.append(transient())
+
+    deliver_outbound(message.pk, at=WRITTEN_AT)
+
+    assert delivery_events(message) == [
+        {
+            "previous": "sending",
+            "status": "pending",
+            "error": "the provider answered 503",
+            "retry_at": "2026-05-04T10:01:00+00:00",
+            "attempt": 1,
+        }
+    ]
 
 
 def test_a_retry_before_it_is_due_does_nothing(agent: Agent, sender: StandInSender) -> None:
@@ -201,13 +219,12 @@ def test_retries_back_off_and_the_fifth_failure_is_final(
     assert waits == [timedelta(minutes=m) for m in (1, 4, 16, 60)]
     assert outcome == SendOutcome(DeliveryStatus.FAILED)
     assert message.delivery_status == DeliveryStatus.FAILED
-    assert delivery_events(message) == [
-        {
-            "previous": "sending",
-            "status": "failed",
-            "error": "Gave up after 5 attempts: the provider answered 503",
-        }
-    ]
+    assert [event["status"] for event in delivery_events(message)] == ["pending"] * 4 + ["failed"]
+    assert delivery_events(message)[-1] == {
+        "previous": "sending",
+        "status": "failed",
+        "error": "Gave up after 5 attempts: the provider answered 503",
+    }
 
 
 def test_a_permanent_failure_fails_the_message_at_once_with_the_reason(

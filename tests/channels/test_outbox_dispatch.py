@@ -257,12 +257,12 @@ def test_the_window_reopens_for_the_composer_when_the_customer_writes_again(
     assert message.delivery_status == DeliveryStatus.PENDING
 
 
-@pytest.mark.parametrize("channel", [Channel.EMAIL, Channel.SMS, Channel.WHATSAPP])
+@pytest.mark.parametrize("channel", [Channel.EMAIL, Channel.SMS, Channel.WHATSAPP, Channel.CHAT])
 def test_the_channels_that_can_send_have_a_sender(channel: str) -> None:
     assert callable(outbox.sender_for(channel))
 
 
-@pytest.mark.parametrize("channel", [Channel.PHONE, Channel.CHAT, Channel.API, Channel.INTERNAL])
+@pytest.mark.parametrize("channel", [Channel.PHONE, Channel.API, Channel.INTERNAL])
 def test_the_channels_that_cannot_send_have_none(channel: str) -> None:
     with pytest.raises(outbox.NoSenderError, match=f"Nothing can send on the '{channel}' channel"):
         outbox.sender_for(channel)

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from kiwidesk.cases import events, services
+from kiwidesk.cases import events, outbox, services
 from kiwidesk.cases.models import Channel, DeliveryStatus, Sensitivity, Status
 from kiwidesk.channels.email.adapter import parse
 from kiwidesk.ingest.contract import InboundMessage, Sender
@@ -436,3 +436,58 @@ def test_ingested_reply_mail_shows_stripped_text_with_its_full_original(agent_cl
         "<blockquote>Which day suits you?</blockquote></div>"
     ) in html
     assert b"".join(original.streaming_content) == REPLY_MAIL
+
+
+@pytest.mark.django_db
+def test_a_send_that_will_be_retried_shows_why_and_when_on_the_timeline(
+    agent_client, agent, monkeypatch
+):
+    def provider_down(message):
+        raise outbox.SendError("the provider answered 503", is_permanent=False)
+
+    monkeypatch.setattr(outbox, "_SENDERS", dict(outbox._SENDERS))
+    outbox.register(Channel.CHAT, provider_down)
+    case = make_case(channel=Channel.CHAT, customer=ContactFactory(name="Harbour Guest"))
+    message = services.reply(agent, customer_thread(case), text="Booked.", at=AT)
+    services.deliver_outbound(message.pk, at=AT)
+
+    response = agent_client.get(f"/cases/{case.pk}/")
+
+    assert (
+        "<span>Message to Harbour Guest not sent (attempt 1): the provider answered 503; "
+        "trying again at 23 Nov 2026, 9:31 a.m.</span>"
+    ) in response.content.decode()
+
+
+INLINE_IMAGE_MAIL = (
+    b"From: Customer <customer@example.test>\r\n"
+    b"To: support@kiwidesk.test\r\n"
+    b"Subject: The error on screen\r\n"
+    b"Message-ID: <inline-1@example.test>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/related; boundary="rel"\r\n\r\n'
+    b"--rel\r\n"
+    b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+    b'<p>This is what I see:</p><img src="cid:shot-1@example.test" alt="screenshot">\r\n'
+    b"--rel\r\n"
+    b"Content-Type: image/png\r\n"
+    b"Content-Transfer-Encoding: base64\r\n"
+    b"Content-ID: <shot-1@example.test>\r\n"
+    b"Content-Disposition: inline\r\n\r\n"
+    b"iVBORw0KGgo=\r\n"
+    b"--rel--\r\n"
+)
+
+
+@pytest.mark.django_db
+def test_an_inline_image_of_a_mail_shows_in_its_body(agent_client, agent):
+    stored = ingest(parse(INLINE_IMAGE_MAIL, "support@kiwidesk.test"))
+    (image,) = stored.message.attachments.all()
+
+    response = agent_client.get(f"/cases/{stored.case.pk}/")
+
+    assert image.content_id == "shot-1@example.test"
+    assert (
+        f'<img src="/cases/{stored.case.pk}/attachments/{image.pk}/" alt="screenshot">'
+        in response.content.decode()
+    )

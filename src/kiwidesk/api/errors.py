@@ -18,6 +18,7 @@ from ninja.errors import AuthenticationError, HttpError
 from kiwidesk.cases.content import AttachmentRefusedError
 from kiwidesk.cases.services import CaseMergedError, EmptyMessageError, MergeError
 from kiwidesk.channels.common import OutsideMessagingWindowError
+from kiwidesk.channels.whatsapp.templates import TemplateRefusedError
 from kiwidesk.contacts.services import InvalidIdentityError
 from kiwidesk.privacy.access import CaseNotFoundError, ClearanceError
 
@@ -100,6 +101,7 @@ def install(api: NinjaAPI) -> None:
         (InvalidIdentityError, 422, "Invalid address: {exc}."),
         (UnknownReferenceError, 422, "{exc}"),
         (OutsideMessagingWindowError, 422, "Not sent: {exc}"),
+        (TemplateRefusedError, 422, "Not sent: {exc}"),
     ]
     for exc_class, status, message in handlers:
         api.add_exception_handler(exc_class, _detail(api, status, message))

@@ -12,9 +12,11 @@ from ninja.parser import Parser
 
 from kiwidesk.api import errors
 from kiwidesk.api.auth import SessionAuth, TokenAuth
+from kiwidesk.api.calls import router as calls_router
 from kiwidesk.api.cases import router as cases_router
 from kiwidesk.api.contacts import router as contacts_router
 from kiwidesk.api.threads import router as threads_router
+from kiwidesk.api.whatsapp import router as whatsapp_router
 
 
 class ObjectParser(Parser):
@@ -49,6 +51,8 @@ errors.install(api)
 api.add_router("/cases", cases_router)
 api.add_router("/threads", threads_router)
 api.add_router("/contacts", contacts_router)
+api.add_router("", calls_router)
+api.add_router("", whatsapp_router)
 
 # Added last so it only sees paths no router claimed: an API client gets JSON, not
 # the web UI's HTML page.

@@ -6,11 +6,12 @@ from django.http import HttpRequest
 from ninja import Router, Status
 from ninja.errors import HttpError
 
+from kiwidesk.accounts.models import Agent
 from kiwidesk.api.auth import current_agent
 from kiwidesk.api.errors import ThreadNotFoundError
 from kiwidesk.api.schemas import ERRORS, MessageIn, MessageOut
 from kiwidesk.cases import queries, services
-from kiwidesk.cases.models import Message, Party, Thread
+from kiwidesk.cases.models import Case, Message, Party, Thread
 from kiwidesk.privacy.access import CaseNotFoundError, Purpose, access_case
 
 router = Router(tags=["threads"])
@@ -20,15 +21,7 @@ router = Router(tags=["threads"])
 def reply(request: HttpRequest, thread_id: int, body: MessageIn) -> Status[Message]:
     """Write to the thread's party; the message waits as pending until its channel sends it."""
     agent = current_agent(request)
-    thread = Thread.objects.filter(pk=thread_id).first()
-    if thread is None:
-        raise ThreadNotFoundError(thread_id)
-    try:
-        case = access_case(agent, thread.case_id, Purpose.REPLY)
-    except CaseNotFoundError:
-        # Answer about the thread asked for: naming its case would tell a refused
-        # caller that the thread exists, and where.
-        raise ThreadNotFoundError(thread_id) from None
+    thread, case = thread_to_write(agent, thread_id)
     if thread.party == Party.INTERNAL:
         raise HttpError(422, "The internal thread has no party to write to; add a note instead.")
     message = services.reply(
@@ -39,3 +32,17 @@ def reply(request: HttpRequest, thread_id: int, body: MessageIn) -> Status[Messa
         attachments=[attachment.as_new_attachment() for attachment in body.attachments],
     )
     return Status(201, queries.case_messages(case).get(pk=message.pk))
+
+
+def thread_to_write(agent: Agent, thread_id: int) -> tuple[Thread, Case]:
+    """The thread and its case, if the agent may write on it; else ThreadNotFoundError."""
+    thread = Thread.objects.filter(pk=thread_id).first()
+    if thread is None:
+        raise ThreadNotFoundError(thread_id)
+    try:
+        case = access_case(agent, thread.case_id, Purpose.REPLY)
+    except CaseNotFoundError:
+        # Answer about the thread asked for: naming its case would tell a refused
+        # caller that the thread exists, and where.
+        raise ThreadNotFoundError(thread_id) from None
+    return thread, case

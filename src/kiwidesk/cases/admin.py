@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from kiwidesk.cases.models import Attachment, Case, Event, Message, Tag, Thread
+from kiwidesk.cases.models import Attachment, Call, Case, Event, Message, Tag, Thread
 
 
 class ThreadInline(admin.TabularInline[Thread, Case]):
@@ -74,3 +74,12 @@ class AttachmentAdmin(admin.ModelAdmin[Attachment]):
     list_display = ["filename", "content_type", "size", "message"]
     raw_id_fields = ["message"]
     search_fields = ["filename", "sha256"]
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin[Call]):
+    list_display = ["id", "message", "outcome", "duration_seconds", "started_at", "source"]
+    list_filter = ["outcome", "source"]
+    search_fields = ["=message__case__id", "provider_call_id"]
+    raw_id_fields = ["message", "recording"]
+    show_full_result_count = False

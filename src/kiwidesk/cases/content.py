@@ -27,6 +27,8 @@ class NewAttachment:
     filename: str
     content_type: str
     content: bytes
+    # A mail's inline part (an image its HTML shows as `cid:...`), without angle brackets.
+    content_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,16 @@ from datetime import datetime
 from typing import Any
 
 from kiwidesk.accounts.models import Agent, Team
-from kiwidesk.cases.models import Case, Direction, Event, EventKind, Message, Thread
+from kiwidesk.cases.models import (
+    Attachment,
+    Call,
+    Case,
+    Direction,
+    Event,
+    EventKind,
+    Message,
+    Thread,
+)
 
 # The Event kind each message direction and each changed case field writes.
 MESSAGE_EVENTS: dict[str, str] = {
@@ -149,9 +158,21 @@ def follows_closed_case(case: Case, *, closed: Case, at: datetime) -> Event:
 
 
 def delivery_updated(
-    message: Message, *, previous: str, status: str, error: str, at: datetime
+    message: Message,
+    *,
+    previous: str,
+    status: str,
+    error: str,
+    at: datetime,
+    retry_at: datetime | None = None,
+    attempt: int = 0,
 ) -> Event:
-    """Record how far a sent message has come (sent, delivered, read, failed)."""
+    """Record how far a sent message has come (sent, delivered, read, failed).
+
+    A failed attempt that will be tried again goes back to pending with its
+    `attempt` number and `retry_at`, so the agent sees why it has not gone yet.
+    """
+    retry = {"retry_at": retry_at.isoformat(), "attempt": attempt} if retry_at else {}
     return _record(
         message.case,
         EventKind.DELIVERY_UPDATED,
@@ -162,6 +183,7 @@ def delivery_updated(
         previous=previous,
         status=status,
         error=error,
+        **retry,
     )
 
 
@@ -176,4 +198,68 @@ def attachment_refused(message: Message, *, filename: str, reason: str) -> Event
         message=message,
         filename=filename,
         reason=reason,
+    )
+
+
+def call_logged(call: Call, actor: Agent | None) -> Event:
+    """Record a call on its thread: which way, how it ended, how long, and whether it
+    reached the party (metrics must not count a call nobody answered as a reply).
+
+    The numbers stay on the Call row: events are kept for ever, personal data is not.
+    """
+    message = call.message
+    return _record(
+        message.case,
+        EventKind.CALL_LOGGED,
+        actor,
+        at=message.created_at,
+        thread=message.thread,
+        message=message,
+        direction=message.direction,
+        party=message.thread.party,
+        outcome=call.outcome,
+        duration_seconds=call.duration_seconds,
+        reached_party=call.reached_party,
+    )
+
+
+def recording_attached(call: Call, recording: Attachment, *, at: datetime) -> Event:
+    return _record(
+        call.message.case,
+        EventKind.RECORDING_ATTACHED,
+        None,
+        at=at,
+        thread=call.message.thread,
+        message=call.message,
+        recording_sid=call.recording_sid,
+        attachment_id=recording.pk,
+        size=recording.size,
+    )
+
+
+def transcript_attached(call: Call, *, at: datetime) -> Event:
+    return _record(
+        call.message.case,
+        EventKind.TRANSCRIPT_ATTACHED,
+        None,
+        at=at,
+        thread=call.message.thread,
+        message=call.message,
+        characters=len(call.transcript),
+    )
+
+
+def chat_ended(
+    thread: Thread, *, reason: str, transcript_to: str, messages: int, at: datetime
+) -> Event:
+    """Record that a web chat visitor left (or went quiet), and where the transcript went."""
+    return _record(
+        thread.case,
+        EventKind.CHAT_ENDED,
+        None,
+        at=at,
+        thread=thread,
+        reason=reason,
+        transcript_to=transcript_to,
+        messages=messages,
     )

@@ -251,6 +251,9 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=120)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    content_id = models.CharField(
+        max_length=255, blank=True, help_text="The Content-ID a mail's HTML shows it by (cid:)."
+    )
 
     class Meta:
         ordering = ["id"]
@@ -281,6 +284,10 @@ class EventKind(models.TextChoices):
     MERGE_SUGGESTED = "merge_suggested", "Merge suggested"
     FOLLOWS_CLOSED_CASE = "follows_closed_case", "Follows a closed case"
     ATTACHMENT_REFUSED = "attachment_refused", "Attachment refused"
+    CALL_LOGGED = "call_logged", "Call logged"
+    RECORDING_ATTACHED = "recording_attached", "Call recording attached"
+    TRANSCRIPT_ATTACHED = "transcript_attached", "Call transcript attached"
+    CHAT_ENDED = "chat_ended", "Chat ended"
 
 
 class Event(models.Model):
@@ -313,3 +320,64 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on case {self.case_id}"
+
+
+class CallOutcome(models.TextChoices):
+    ANSWERED = "answered", "Answered"
+    NO_ANSWER = "no_answer", "No answer"
+    BUSY = "busy", "Busy"
+    VOICEMAIL = "voicemail", "Voicemail"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+# An outbound call with one of these outcomes reached nobody: it is not an answer to the
+# party, so it does not change who waits for whom (queries.last_directions).
+UNREACHED_OUTCOMES = (
+    CallOutcome.NO_ANSWER,
+    CallOutcome.BUSY,
+    CallOutcome.FAILED,
+    CallOutcome.CANCELED,
+)
+
+
+class Call(models.Model):
+    """A phone call on a thread. Its Message puts it in the thread and the timeline: the
+    message's direction is the call's, its text the agent's notes."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="call")
+    from_number = models.CharField(max_length=32, help_text="E.164.")
+    to_number = models.CharField(max_length=32, help_text="E.164.")
+    started_at = models.DateTimeField()
+    duration_seconds = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=12, choices=CallOutcome.choices)
+    source = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The telephony provider that knows the call (twilio); empty when only logged.",
+    )
+    provider_call_id = models.CharField(max_length=64, blank=True, help_text="Twilio's CallSid.")
+    recording = models.OneToOneField(
+        Attachment, on_delete=models.SET_NULL, null=True, blank=True, related_name="recording_of"
+    )
+    recording_sid = models.CharField(
+        max_length=64, blank=True, help_text="The provider's id of the recording (RecordingSid)."
+    )
+    transcript = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "provider_call_id"],
+                condition=~models.Q(provider_call_id=""),
+                name="call_source_provider_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Call {self.from_number} → {self.to_number} ({self.get_outcome_display()})"
+
+    @property
+    def reached_party(self) -> bool:
+        return self.outcome not in UNREACHED_OUTCOMES

@@ -10,8 +10,8 @@ transient. A channel may also register a check that refuses a message before it 
 stored (WhatsApp's 24-hour window), so the composer can say why instead of the
 message failing later.
 
-Channels with no sender (phone calls are logged, not sent; web chat and API cases
-have no outbound transport yet) still get their replies queued: the outbox marks
+Channels with no sender (phone calls are logged, not sent; API cases have no
+outbound transport) still get their replies queued: the outbox marks
 each one failed with an Event naming the channel, so the agent sees at once that
 nothing went out, and a channel that gains a sender needs no change here.
 """

@@ -28,14 +28,18 @@ from kiwidesk.cases.models import (
     OPEN_STATUSES,
     PENDING_STATUSES,
     PRIORITY_RANK,
+    UNREACHED_OUTCOMES,
+    Call,
     Case,
     DeliveryStatus,
+    Direction,
     Event,
     EventKind,
     Message,
     Status,
     Thread,
 )
+from kiwidesk.contacts.models import Contact, IdentityKind
 
 
 class InboxView:
@@ -207,7 +211,11 @@ def case_timeline(case: Case) -> QuerySet[Event]:
     return (
         Event.objects.filter(Q(case=case) | Q(case__in=merged_in))
         .select_related(
-            "actor", "thread__contact", "message__author_agent", "message__author_contact"
+            "actor",
+            "thread__contact",
+            "message__author_agent",
+            "message__author_contact",
+            "message__call__recording",
         )
         .prefetch_related(Prefetch("message__attachments"))
         .order_by("created_at", "id")
@@ -237,8 +245,11 @@ def last_directions(case: Case) -> dict[int, str]:
     One query whatever the number of threads; threads with no message are absent.
     """
     # An auto-reply (out of office) is not the party speaking: it does not make us wait.
-    last = Message.objects.filter(thread=OuterRef("pk"), is_automated=False).order_by(
-        "-created_at", "-id"
+    # An outbound call that reached nobody is no answer either: the party still waits.
+    last = (
+        Message.objects.filter(thread=OuterRef("pk"), is_automated=False)
+        .exclude(direction=Direction.OUTBOUND, call__outcome__in=UNREACHED_OUTCOMES)
+        .order_by("-created_at", "-id")
     )
     rows = (
         Thread.objects.filter(case=case)
@@ -346,3 +357,24 @@ def suggested_merges(visible: QuerySet[Case], case: Case, timeline: Iterable[Eve
             "pk"
         )
     )
+
+
+def case_calls(case: Case) -> QuerySet[Call]:
+    """The calls logged on the case's threads, oldest first, with what a call log shows."""
+    return (
+        Call.objects.filter(message__case=case)
+        .select_related("message__thread__contact", "message__author_agent", "recording")
+        .order_by("started_at", "id")
+    )
+
+
+def number_on_file(contact: Contact | None) -> str:
+    """The contact's phone number, else their WhatsApp number (the same E.164 line)."""
+    if contact is None:
+        return ""
+    numbers = dict(
+        contact.identities.filter(kind__in=(IdentityKind.PHONE, IdentityKind.WHATSAPP))
+        .order_by("-is_primary", "id")
+        .values_list("kind", "value")
+    )
+    return numbers.get(IdentityKind.PHONE) or numbers.get(IdentityKind.WHATSAPP, "")

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypedDict
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from kiwidesk.accounts.models import Agent, Team
-from kiwidesk.cases import events, outbox
+from kiwidesk.cases import events, outbox, queries
 from kiwidesk.cases.content import (
     NewAttachment,
     check_attachment,
@@ -28,6 +28,7 @@ from kiwidesk.cases.content import (
 )
 from kiwidesk.cases.models import (
     Attachment,
+    Call,
     Case,
     Channel,
     DeliveryStatus,
@@ -44,7 +45,8 @@ from kiwidesk.cases.models import (
     Thread,
     new_reply_token,
 )
-from kiwidesk.contacts.models import Contact
+from kiwidesk.contacts.models import Contact, IdentityKind
+from kiwidesk.contacts.services import normalise_identity
 
 
 class CaseMergedError(ValueError):
@@ -202,18 +204,21 @@ def reply(
     html: str = "",
     attachments: Sequence[NewAttachment] = (),
     at: datetime | None = None,
+    preapproved: bool = False,
 ) -> Message:
     """Write to the party of `thread`; the message waits as pending for its channel to send.
 
     Its send (tasks.send_outbound, calling `deliver_outbound`) is queued only once
     the transaction commits, so a worker never looks for a message that a rollback
     took back. A message the channel would refuse (WhatsApp outside the customer's
-    24-hour window) is refused here, before it is stored, with the channel's error.
+    24-hour window) is refused here, before it is stored, with the channel's error,
+    unless it is `preapproved` by the provider (a WhatsApp template).
     """
     at = at or timezone.now()
     case = _lock(thread.case_id)
     _ensure_not_merged(case)
-    outbox.ensure_sendable(thread, at=at)
+    if not preapproved:
+        outbox.ensure_sendable(thread, at=at)
     message = _add_message(
         case,
         thread,
@@ -364,6 +369,26 @@ def merge_cases(actor: Agent | None, *, source: Case, target: Case) -> Case:
     return target
 
 
+@transaction.atomic
+def move_thread_to_contact(thread: Thread, *, contact: Contact) -> Thread:
+    """Give `thread` to `contact`: its party turned out to be someone else (a web chat
+    visitor who gave their email address), with the messages they wrote on it.
+
+    The case's customer moves too when the thread is the customer's and the case was
+    theirs. The case row is locked so a message being stored cannot land in between.
+    """
+    _lock(thread.case_id)
+    previous = thread.contact_id
+    if previous == contact.pk:
+        return thread
+    Thread.objects.filter(pk=thread.pk).update(contact=contact)
+    Message.objects.filter(thread=thread, author_contact_id=previous).update(author_contact=contact)
+    if thread.party == Party.CUSTOMER:
+        Case.objects.filter(pk=thread.case_id, customer_id=previous).update(customer=contact)
+    thread.contact = contact
+    return thread
+
+
 def internal_thread(case: Case, *, at: datetime) -> Thread:
     thread = Thread.objects.filter(case=case, party=Party.INTERNAL).first()
     if thread is None:
@@ -436,6 +461,7 @@ def _add_message(
             content_type=attachment.content_type or "application/octet-stream",
             size=stored.size,
             sha256=stored.sha256,
+            content_id=attachment.content_id[:255],
         )
     Thread.objects.filter(pk=thread.pk).update(last_message_at=at)
     events.message_added(case, actor, message)
@@ -681,10 +707,20 @@ def _retry_send(message: Message, reason: str, *, at: datetime) -> SendOutcome:
         return _fail_send(message, f"Gave up after {attempts} attempts: {reason}", at=at)
     retry_at = at + min(FIRST_RETRY_DELAY * 4 ** (attempts - 1), MAX_RETRY_DELAY)
     with transaction.atomic():
-        Message.objects.filter(pk=message.pk, delivery_status=DeliveryStatus.SENDING).update(
-            delivery_status=DeliveryStatus.PENDING
-        )
+        handed_back = Message.objects.filter(
+            pk=message.pk, delivery_status=DeliveryStatus.SENDING
+        ).update(delivery_status=DeliveryStatus.PENDING)
         OutboxItem.objects.filter(message=message).update(due_at=retry_at)
+        if handed_back:
+            events.delivery_updated(
+                message,
+                previous=DeliveryStatus.SENDING,
+                status=DeliveryStatus.PENDING,
+                error=reason,
+                at=at,
+                retry_at=retry_at,
+                attempt=attempts,
+            )
     logger.warning("sending message %s failed, retrying at %s: %s", message.pk, retry_at, reason)
     return SendOutcome(DeliveryStatus.PENDING, retry_at=retry_at)
 
@@ -694,3 +730,227 @@ def _queue_send(message_id: int) -> None:
     from kiwidesk.cases import tasks
 
     tasks.queue_reply(message_id)
+
+
+# Phone calls (issue 3). A call is a Message on the party's phone thread plus its Call
+# row: the message puts it in the thread and the timeline like any other, the Call
+# holds what only a call has (numbers, outcome, duration, recording, transcript).
+CALL_WITHOUT_NOTES = "(no notes)"
+
+
+class CallAlreadyLoggedError(ValueError):
+    """The provider's id of this call is already logged; `call` is the logged one."""
+
+    def __init__(self, call: Call) -> None:
+        super().__init__(f"call {call.provider_call_id} is already logged")
+        self.call = call
+
+
+class NoPartyToCallError(ValueError):
+    """The internal thread has no party, so no call can be logged on it."""
+
+
+class MissingNumberError(ValueError):
+    """No number was given for the party, and their contact has none on file."""
+
+
+@dataclass(frozen=True)
+class CallDetails:
+    """What is known of a call, from our side of the line.
+
+    `party_number` is the other side (empty: the thread contact's number on file),
+    `our_number` ours (may be empty for a desk phone). `started_at` None means the
+    call just ended: it started its duration before it was logged. `source` and `provider_call_id`
+    (Twilio's CallSid) let the provider's later callbacks (recording, transcript)
+    find the call.
+    """
+
+    direction: str
+    outcome: str
+    party_number: str = ""
+    our_number: str = ""
+    duration_seconds: int = 0
+    started_at: datetime | None = None
+    source: str = ""
+    provider_call_id: str = ""
+
+    def start(self, *, logged_at: datetime) -> datetime:
+        return self.started_at or logged_at - timedelta(seconds=self.duration_seconds)
+
+
+@transaction.atomic
+def log_call(actor: Agent | None, thread: Thread, *, details: CallDetails, notes: str = "") -> Call:
+    """Log a call with the party of `thread` on the case's phone thread with that party.
+
+    `thread` may be on any channel: the call goes on the case's phone thread with the
+    same party and contact, opened here when there is none. The message is dated at
+    the given start, else when it is logged, and has no delivery status (nothing is
+    sent). An inbound call wakes the case as a message from the party would; an
+    outbound one takes a new case out of the "new" pile. Numbers are stored in E.164.
+    Raises
+    InvalidIdentityError for a number that is not one, MissingNumberError when the
+    party has no number, CallAlreadyLoggedError when the provider's call id is
+    already logged (the unique constraint settles a race), and NoPartyToCallError
+    on the internal thread.
+    """
+    if thread.party == Party.INTERNAL:
+        raise NoPartyToCallError("The internal thread has no party to call; pick a thread.")
+    details = _with_numbers(details, thread.contact)
+    case = _lock(thread.case_id)
+    _ensure_not_merged(case)
+    _ensure_not_logged(details)
+    # A call logged as it ends goes on the timeline now (not before the events that led
+    # to it); a start given explicitly (an import, the API) dates it in the past.
+    at = details.started_at or timezone.now()
+    phone = _phone_thread(actor, case, thread, at=at)
+    message = _add_message(
+        case,
+        phone,
+        actor,
+        direction=details.direction,
+        text=notes.strip() or CALL_WITHOUT_NOTES,
+        author_agent=actor if details.direction == Direction.OUTBOUND else None,
+        author_contact=phone.contact if details.direction == Direction.INBOUND else None,
+        at=at,
+    )
+    call = _new_call(message, details, actor)
+    if details.direction == Direction.INBOUND:
+        _wake_for_call(case, phone, at=message.created_at)
+    else:
+        _start_work(actor, case, at=message.created_at)
+    return call
+
+
+@transaction.atomic
+def record_call(message: Message, *, details: CallDetails) -> Call:
+    """Make an inbound message that ingest stored for a provider's call report the call.
+
+    Ingest has routed, stored and woken the case already; this adds the Call row and
+    its Event. Idempotent: a message that is already a call returns that call.
+    """
+    existing = Call.objects.filter(message=message).first()
+    if existing is not None:
+        return existing
+    return _new_call(message, details, None)
+
+
+@transaction.atomic
+def attach_recording(
+    call: Call, *, recording: NewAttachment, recording_sid: str, at: datetime | None = None
+) -> Call:
+    """Store a call's recording (content-addressed, like any attachment) on its message.
+
+    Idempotent on `recording_sid`: the call row is locked first, so a redelivered
+    or racing callback for the same recording finds it attached and changes
+    nothing. A different recording later becomes the call's recording; the earlier
+    one stays an attachment. Raises AttachmentRefusedError over the size limit.
+    """
+    call = _lock_call(call.pk)
+    if recording_sid and call.recording_sid == recording_sid:
+        return call
+    check_attachment(recording)
+    stored = store_content(recording.content)
+    attachment = Attachment.objects.create(
+        message=call.message,
+        file=stored.name,
+        filename=clean_filename(recording.filename),
+        content_type=recording.content_type or "application/octet-stream",
+        size=stored.size,
+        sha256=stored.sha256,
+    )
+    call.recording = attachment
+    call.recording_sid = recording_sid
+    call.save(update_fields=["recording", "recording_sid"])
+    events.recording_attached(call, attachment, at=at or timezone.now())
+    return call
+
+
+@transaction.atomic
+def attach_transcript(call: Call, *, text: str, at: datetime | None = None) -> Call:
+    """Keep the provider's transcript of the call; the same text again changes nothing."""
+    call = _lock_call(call.pk)
+    if call.transcript == text.strip():
+        return call
+    call.transcript = text.strip()
+    call.save(update_fields=["transcript"])
+    events.transcript_attached(call, at=at or timezone.now())
+    return call
+
+
+def _ensure_not_logged(details: CallDetails) -> None:
+    if not details.provider_call_id:
+        return
+    logged = Call.objects.filter(
+        source=details.source, provider_call_id=details.provider_call_id
+    ).first()
+    if logged is not None:
+        raise CallAlreadyLoggedError(logged)
+
+
+def _with_numbers(details: CallDetails, contact: Contact | None) -> CallDetails:
+    """The details with both numbers in E.164, the party's from their contact if not given."""
+    party = details.party_number.strip() or queries.number_on_file(contact)
+    if not party:
+        raise MissingNumberError(f"{contact} has no phone number on file; give the number.")
+    ours = details.our_number.strip()
+    return replace(
+        details,
+        party_number=normalise_identity(IdentityKind.PHONE, party),
+        our_number=normalise_identity(IdentityKind.PHONE, ours) if ours else "",
+    )
+
+
+def _phone_thread(actor: Agent | None, case: Case, thread: Thread, *, at: datetime) -> Thread:
+    """`thread` itself on the phone channel, else the case's phone thread with its party."""
+    if thread.channel == Channel.PHONE:
+        return thread
+    same_party = Thread.objects.filter(
+        case=case, party=thread.party, contact=thread.contact_id, channel=Channel.PHONE
+    ).first()
+    if same_party is not None:
+        return same_party
+    assert thread.contact is not None  # noqa: S101 - only internal threads have no contact
+    return open_thread(
+        actor, case, contact=thread.contact, channel=Channel.PHONE, party=thread.party, at=at
+    )
+
+
+def _new_call(message: Message, details: CallDetails, actor: Agent | None) -> Call:
+    # A call is not sent by the outbox, so it carries no delivery status.
+    if message.delivery_status:
+        Message.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.NONE)
+        message.delivery_status = DeliveryStatus.NONE
+    inbound = message.direction == Direction.INBOUND
+    try:
+        # A savepoint, so losing the race for a provider's call id (two callbacks, or
+        # a callback and an agent, at once) is a clear refusal, not a broken transaction.
+        with transaction.atomic():
+            call = Call.objects.create(
+                message=message,
+                from_number=details.party_number if inbound else details.our_number,
+                to_number=details.our_number if inbound else details.party_number,
+                started_at=details.start(logged_at=message.created_at),
+                duration_seconds=details.duration_seconds,
+                outcome=details.outcome,
+                source=details.source,
+                provider_call_id=details.provider_call_id,
+            )
+    except IntegrityError:
+        _ensure_not_logged(details)
+        raise
+    events.call_logged(call, actor)
+    return call
+
+
+def _wake_for_call(case: Case, thread: Thread, *, at: datetime) -> None:
+    woken = _status_after_inbound(case, thread)
+    if woken is not None:
+        _change_status(None, case, woken, at=at)
+
+
+def _lock_call(call_id: int) -> Call:
+    return (
+        Call.objects.select_for_update(of=("self",))
+        .select_related("message__case", "message__thread", "recording")
+        .get(pk=call_id)
+    )

@@ -13,6 +13,8 @@ from kiwidesk.cases.content import NewAttachment
 from kiwidesk.cases.models import Case, Channel, Priority, Sensitivity, Status
 from kiwidesk.cases.queries import SORTS, InboxFilters, InboxView
 from kiwidesk.cases.services import CaseChanges
+from kiwidesk.channels.whatsapp.models import MessageTemplate
+from kiwidesk.channels.whatsapp.templates import active_templates
 from kiwidesk.contacts.models import IdentityKind
 from kiwidesk.contacts.services import InvalidIdentityError, normalise_identity
 
@@ -268,3 +270,29 @@ def _normalise_phone(form: forms.Form, cleaned: dict[str, Any]) -> dict[str, Any
                 "phone", "Write the number in international form, e.g. +44 20 7946 0000."
             )
     return cleaned
+
+
+class TemplateForm(forms.Form):
+    """Write an approved WhatsApp template: the only message allowed outside the window."""
+
+    prefix = "template"
+
+    template = forms.ModelChoiceField(
+        label="Approved template",
+        queryset=MessageTemplate.objects.none(),
+        empty_label="Choose a template",
+    )
+    parameters = forms.CharField(
+        label="Parameters, one per line ({{1}} first)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = active_templates()  # type: ignore[attr-defined]
+
+    def parameter_values(self) -> list[str]:
+        return [
+            line.strip() for line in self.cleaned_data["parameters"].splitlines() if line.strip()
+        ]

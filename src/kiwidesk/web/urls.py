@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from kiwidesk.web import views
+from kiwidesk.web.views import calls, chat, whatsapp
 
 app_name = "web"
 
@@ -28,5 +29,17 @@ urlpatterns = [
         views.message_original,
         name="message_original",
     ),
+    path("cases/<int:case_id>/threads/<int:thread_id>/calls/", calls.log_call, name="case_call"),
+    path(
+        "cases/<int:case_id>/calls/<int:call_id>/recording/",
+        calls.recording,
+        name="call_recording",
+    ),
+    path(
+        "cases/<int:case_id>/threads/<int:thread_id>/whatsapp-template/",
+        whatsapp.send_whatsapp_template,
+        name="case_whatsapp_template",
+    ),
+    path("cases/<int:case_id>/chats/<int:session_id>/live/", chat.chat_live, name="case_chat_live"),
     path("contacts/<int:contact_id>/", views.contact_page, name="contact"),
 ]

@@ -139,7 +139,7 @@ def test_inline_image_and_attachment_become_attachments_with_decoded_names() -> 
     message = parsed("related_with_attachments.eml")
 
     assert message.attachments == (
-        NewAttachment("shot1.png", "image/png", b"\x89PNG\r\n\x1a\n"),
+        NewAttachment("shot1.png", "image/png", b"\x89PNG\r\n\x1a\n", "shot1@mail.example.org"),
         NewAttachment("Facture été.pdf", "application/pdf", b"%PDF-1.4\n"),
     )
 

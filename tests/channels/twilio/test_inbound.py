@@ -69,25 +69,6 @@ def test_whatsapp_through_twilio_is_stored_on_a_whatsapp_thread_with_the_profile
     assert (identity.kind, identity.value) == (IdentityKind.WHATSAPP, CUSTOMER_NUMBER)
 
 
-def test_media_are_kept_as_links_with_their_types_in_the_text(client: Client) -> None:
-    body = sms_form(
-        body="Photo of the receipt",
-        NumMedia="2",
-        MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
-        MediaContentType0="image/jpeg",
-        MediaUrl1="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2",
-        MediaContentType1="application/pdf",
-    )
-
-    post_signed(client, MESSAGES_PATH, body)
-
-    assert Message.objects.get().body_text == (
-        "Photo of the receipt\n"
-        "[Attachment: image/jpeg https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1]\n"
-        "[Attachment: application/pdf https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2]"
-    )
-
-
 def test_a_whatsapp_location_through_twilio_is_shown_as_text(client: Client) -> None:
     body = form(
         MessageSid="SM2222",

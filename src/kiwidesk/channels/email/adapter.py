@@ -218,7 +218,8 @@ class _Body:
         if not data:
             return
         name = filename or _inline_name(part, content_type, len(self.attachments) + 1)
-        self.attachments.append(NewAttachment(name, content_type, data))
+        content_id = mime.message_id(mime.first_header(part, "Content-ID"))
+        self.attachments.append(NewAttachment(name, content_type, data, content_id))
 
 
 def _inline_name(part: Message, content_type: str, number: int) -> str:

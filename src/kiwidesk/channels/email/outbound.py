@@ -12,11 +12,13 @@ from __future__ import annotations
 import smtplib
 from email.utils import formataddr, make_msgid, parseaddr
 
+from anymail.exceptions import AnymailConfigurationError, AnymailError
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
 from kiwidesk.cases.models import Direction, Message, Thread
 from kiwidesk.cases.outbox import SendError
+from kiwidesk.channels.email.providers import send_error
 from kiwidesk.contacts.models import IdentityKind
 
 # Mail clients show and thread on the newest ids; a long conversation must not grow
@@ -120,6 +122,11 @@ def _has_inbound(message: Message) -> bool:
 def _deliver(mail: EmailMultiAlternatives) -> None:
     try:
         mail.send(fail_silently=False)
+    # Before OSError: an anymail API error is also a requests (so an OS) error.
+    except AnymailError as exc:
+        raise send_error(exc) from exc
+    except AnymailConfigurationError as exc:
+        raise SendError(f"The mail provider is not configured: {exc}", is_permanent=True) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         raise SendError(

@@ -83,8 +83,7 @@ ADAPTER = "twilio"
 def parse(raw: bytes, source: str = "") -> InboundMessage:
     """Turn an inbound-message webhook body into an InboundMessage.
 
-    Media stay links in the text for now: fetching them needs the REST API's
-    credentials and a download step (issue 3 leaves that for later).
+    Media stay links in the text; `media.parse_with_media` also downloads them.
     Raises UnreadablePayloadError without a MessageSid or a usable sender number.
     """
     form = QueryDict(raw)
@@ -104,6 +103,28 @@ def parse(raw: bytes, source: str = "") -> InboundMessage:
     )
 
 
+@dataclass(frozen=True)
+class MediaLink:
+    """A file sent with a message, held by Twilio at `url` (named by its Media SID)."""
+
+    url: str
+    content_type: str
+
+    @property
+    def name(self) -> str:
+        return self.url.rstrip("/").rsplit("/", 1)[-1] or "media"
+
+
+def media_links(raw: bytes) -> list[MediaLink]:
+    """The files of an inbound message, in the order the customer sent them."""
+    form = QueryDict(raw)
+    links = [
+        MediaLink(form.get(f"MediaUrl{index}", ""), form.get(f"MediaContentType{index}", ""))
+        for index in range(MAX_MEDIA)
+    ]
+    return [link for link in links if link.url]
+
+
 def parse_status(raw: bytes) -> StatusUpdate | None:
     """Read a status callback; None when it says nothing about delivery."""
     form = QueryDict(raw)
@@ -115,16 +136,23 @@ def parse_status(raw: bytes) -> StatusUpdate | None:
     return StatusUpdate(sid, status, error)
 
 
-def send(message: Message, *, client: Client | None = None, at: datetime | None = None) -> str:
+def send(
+    message: Message,
+    *,
+    client: Client | None = None,
+    at: datetime | None = None,
+    preapproved: bool = False,
+) -> str:
     """Send an outbound message through Twilio's Messages API; return its MessageSid.
 
     A WhatsApp message outside the customer's 24-hour window raises
-    OutsideMessagingWindowError before anything is sent. A refusal raises
-    DeliveryError, permanent unless Twilio was unreachable, rate-limited or failing.
+    OutsideMessagingWindowError before anything is sent, unless it is the text of
+    an approved template (`preapproved`). A refusal raises DeliveryError, permanent
+    unless Twilio was unreachable, rate-limited or failing.
     """
     thread = message.thread
     is_whatsapp = thread.channel == Channel.WHATSAPP
-    if is_whatsapp:
+    if is_whatsapp and not preapproved:
         ensure_messaging_window(thread, at=at or timezone.now())
     prefix = WHATSAPP_PREFIX if is_whatsapp else ""
     request: dict[str, str] = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from twilio.http import HttpClient
 from twilio.rest import Client
@@ -19,3 +21,16 @@ def twilio_client(http_client: HttpClient | None = None) -> Client:
             is_permanent=True,
         )
     return Client(account_sid, auth_token, http_client=http_client)
+
+
+def account_credentials() -> tuple[str, str]:
+    """HTTP basic auth for Twilio's API and the media it holds (account SID, auth token)."""
+    return settings.KIWIDESK_TWILIO_ACCOUNT_SID, settings.KIWIDESK_TWILIO_AUTH_TOKEN
+
+
+def is_on_api_host(url: str) -> bool:
+    """Whether `url` is on Twilio's API host: the account's credentials go nowhere else,
+    whatever address a callback names (KIWIDESK_TWILIO_API_BASE_URL; tests point it here)."""
+    wanted = urlsplit(settings.KIWIDESK_TWILIO_API_BASE_URL)
+    given = urlsplit(url)
+    return (given.scheme, given.netloc) == (wanted.scheme, wanted.netloc)

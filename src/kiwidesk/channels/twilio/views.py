@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from kiwidesk.cases.services import record_delivery
 from kiwidesk.channels.common import hand_over, outbound_message, public_url
 from kiwidesk.channels.twilio import adapter
+from kiwidesk.channels.twilio.media import parse_with_media
 from kiwidesk.ingest import deliveries
 
 # The handler names of the two webhooks' deliveries (the inbound one is also the
@@ -55,7 +56,7 @@ def handle_message(raw: bytes, source: str) -> None:
         channel=where.channel,
         source=source,
         external_id=where.external_id,
-        parse=lambda: adapter.parse(raw, source),
+        parse=lambda: parse_with_media(raw, source),
         adapter=adapter.ADAPTER,
     )
 

@@ -25,7 +25,6 @@ from kiwidesk.channels.common import (
     ensure_messaging_window,
     recipient_number,
 )
-from kiwidesk.channels.twilio import adapter as twilio
 from kiwidesk.channels.whatsapp.client import GraphClient, graph_client
 from kiwidesk.contacts.models import IdentityKind
 from kiwidesk.ingest.contract import InboundMessage, Sender
@@ -127,11 +126,26 @@ def parse(raw: bytes, source: str = "") -> InboundMessage:
     )
 
 
-def parse_any(raw: bytes, source: str = "") -> InboundMessage:
-    """Parse a WhatsApp message from Meta (a JSON envelope) or from Twilio (a form)."""
-    if raw.lstrip().startswith(b"{"):
-        return parse(raw, source)
-    return twilio.parse(raw, source)
+@dataclass(frozen=True)
+class MediaRef:
+    """A file a customer sent, held by Meta under `media_id` until we download it."""
+
+    media_id: str
+    mime_type: str
+    filename: str
+    label: str
+
+
+def media_refs(raw: bytes) -> list[MediaRef]:
+    """The media of one message envelope (from `split`); empty for other types."""
+    message = next(iter(_dicts(_json_object(raw).get("messages"))), {})
+    kind = str(message.get("type", ""))
+    body = _dict(message.get(kind))
+    if kind not in MEDIA_TYPES or not body.get("id"):
+        return []
+    media_id = _str(body.get("id"))
+    name = _str(body.get("filename")) or f"whatsapp-{kind}-{media_id}"
+    return [MediaRef(media_id, _str(body.get("mime_type")), name, MEDIA_TYPES[kind])]
 
 
 def render(message: dict[str, Any]) -> str:
@@ -315,6 +329,13 @@ def _revoke(body: Any) -> str:
     return "[The customer deleted a message]"
 
 
+MEDIA_TYPES = {
+    "image": "Image",
+    "video": "Video",
+    "audio": "Audio",
+    "document": "Document",
+    "sticker": "Sticker",
+}
 _RENDERERS: dict[str, Callable[[Any], str]] = {
     "text": _text,
     "image": _media("Image"),

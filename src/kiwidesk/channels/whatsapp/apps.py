@@ -17,12 +17,12 @@ class WhatsAppConfig(AppConfig):
     def ready(self) -> None:
         from kiwidesk.cases import outbox
         from kiwidesk.channels.common import check_messaging_window, outbox_sender
-        from kiwidesk.channels.whatsapp import adapter, views
+        from kiwidesk.channels.whatsapp import media, views
         from kiwidesk.ingest import handlers, parsers
 
         # WhatsApp arrives from Meta (JSON) or through Twilio (a form); one parser
         # tells them apart, so a quarantined item of either can be re-processed.
-        parsers.register("whatsapp", adapter.parse_any)
+        parsers.register("whatsapp", media.parse_any_with_media)
         handlers.register(views.WEBHOOK, views.handle)
         outbox.register("whatsapp", outbox_sender(send_whatsapp), check=check_messaging_window)
 
@@ -33,11 +33,15 @@ def send_whatsapp(message: Message) -> str:
     from kiwidesk.channels.common import DeliveryError
     from kiwidesk.channels.twilio import adapter as twilio
     from kiwidesk.channels.whatsapp import adapter as meta
+    from kiwidesk.channels.whatsapp.templates import template_of
 
+    template = template_of(message)
     if settings.KIWIDESK_WHATSAPP_ACCESS_TOKEN:
-        return meta.send(message)
+        return meta.send(message, template=template)
     if settings.KIWIDESK_TWILIO_WHATSAPP_FROM:
-        return twilio.send(message)
+        # Twilio matches a body that reads exactly as an approved template to it, so
+        # the rendered text is what it needs outside the window.
+        return twilio.send(message, preapproved=template is not None)
     raise DeliveryError(
         "No WhatsApp provider is configured: set KIWIDESK_WHATSAPP_ACCESS_TOKEN (Meta) "
         "or KIWIDESK_TWILIO_WHATSAPP_FROM (Twilio).",

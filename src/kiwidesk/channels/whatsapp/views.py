@@ -18,6 +18,7 @@ from kiwidesk.cases.models import Channel
 from kiwidesk.cases.services import record_delivery
 from kiwidesk.channels.common import UnreadablePayloadError, hand_over, outbound_message
 from kiwidesk.channels.whatsapp import adapter
+from kiwidesk.channels.whatsapp.media import parse_with_media
 from kiwidesk.ingest import deliveries
 from kiwidesk.ingest.services import quarantine
 
@@ -73,7 +74,7 @@ def _store(notification: adapter.Webhook) -> None:
             channel=Channel.WHATSAPP,
             source=item.source,
             external_id=item.external_id,
-            parse=partial(adapter.parse, item.raw, item.source),
+            parse=partial(parse_with_media, item.raw, item.source),
         )
     for update in notification.statuses:
         message = outbound_message(update.external_id)

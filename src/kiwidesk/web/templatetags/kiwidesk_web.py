@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import unquote
 
 from django import template
 from django.forms import BoundField
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 
 from kiwidesk.cases.events import MESSAGE_EVENTS
 from kiwidesk.cases.models import (
+    CallOutcome,
     Channel,
     DeliveryStatus,
     Direction,
@@ -23,6 +30,7 @@ from kiwidesk.cases.models import (
     Status,
     Thread,
 )
+from kiwidesk.channels.webchat.models import EndReason
 
 register = template.Library()
 
@@ -80,7 +88,23 @@ def _channel_summary(event: Event, payload: dict[str, Any]) -> str:
         return f"Attachment refused: {payload.get('reason') or payload.get('filename', '')}"
     if event.kind == EventKind.DELIVERY_UPDATED:
         return _delivery_summary(event, payload)
+    if event.kind == EventKind.CALL_LOGGED:
+        return _call_summary(payload)
+    if event.kind == EventKind.CHAT_ENDED:
+        reason = dict(EndReason.choices).get(str(payload.get("reason", "")), "ended")
+        sent = payload.get("transcript_to")
+        transcript = f"transcript emailed to {sent}" if sent else "no address for a transcript"
+        return f"Chat ended: {reason.lower()}; {transcript}"
     return event.get_kind_display()
+
+
+def _call_summary(payload: dict[str, Any]) -> str:
+    party = "the customer" if payload.get("party") == Party.CUSTOMER else "the third party"
+    way = "Call from" if payload.get("direction") == Direction.INBOUND else "Call to"
+    outcome = dict(CallOutcome.choices).get(str(payload.get("outcome", "")), "logged")
+    minutes, seconds = divmod(int(payload.get("duration_seconds") or 0), 60)
+    length = f", {minutes} min {seconds:02d} s" if minutes or seconds else ""
+    return f"{way} {party}: {outcome.lower()}{length}"
 
 
 def _delivery_summary(event: Event, payload: dict[str, Any]) -> str:
@@ -89,6 +113,13 @@ def _delivery_summary(event: Event, payload: dict[str, Any]) -> str:
     status = str(payload.get("status", ""))
     if status == DeliveryStatus.FAILED:
         return f"{to} failed: {payload.get('error') or 'no reason given'}"
+    retry_at = parse_datetime(str(payload.get("retry_at", "")))
+    if retry_at is not None:
+        when = date_format(timezone.localtime(retry_at), "DATETIME_FORMAT")
+        return (
+            f"{to} not sent (attempt {payload.get('attempt')}): "
+            f"{payload.get('error') or 'no reason given'}; trying again at {when}"
+        )
     return f"{to} {dict(DeliveryStatus.choices).get(status, status).lower()}"
 
 
@@ -109,7 +140,7 @@ def message_body(message: Message) -> SafeString:
     "show full message" (`message_full`) whenever a stripped text exists.
     """
     if message.body_html and not _shows_stripped_text(message):
-        return _sanitised(message.body_html)
+        return _sanitised(message, message.body_html)
     return _paragraphs(message.body_text)
 
 
@@ -117,7 +148,7 @@ def message_body(message: Message) -> SafeString:
 def message_full(message: Message) -> SafeString:
     """The whole original behind "show full message"; empty when the body shows it all."""
     if _shows_stripped_text(message) and message.body_html:
-        return _sanitised(message.body_html)
+        return _sanitised(message, message.body_html)
     if _was_stripped(message) and not message.body_html:
         return _paragraphs(message.full_text)
     return SafeString("")
@@ -135,9 +166,28 @@ def _paragraphs(text: str) -> SafeString:
     return mark_safe(linebreaks(text, autoescape=True))  # noqa: S308 -- escaped by linebreaks
 
 
-def _sanitised(html: str) -> SafeString:
+def _sanitised(message: Message, html: str) -> SafeString:
     # Safe to mark safe only because nh3 sanitised it when the message was stored.
-    return mark_safe(html)  # noqa: S308
+    return mark_safe(_with_inline_images(message, html))  # noqa: S308
+
+
+# nh3 writes every attribute double-quoted, so a cid: image source is always this.
+_INLINE_IMAGE = re.compile(r'src="cid:([^"]+)"', re.IGNORECASE)
+
+
+def _with_inline_images(message: Message, html: str) -> str:
+    """Point each `cid:` image of a mail at the attachment it names (behind the access gate)."""
+    if "cid:" not in html:
+        return html
+    parts = {a.content_id: a.pk for a in message.attachments.all() if a.content_id}
+
+    def attachment_url(match: re.Match[str]) -> str:
+        found = parts.get(unquote(match.group(1)))
+        if found is None:
+            return match.group(0)
+        return f'src="{reverse("web:attachment", args=[message.case_id, found])}"'
+
+    return _INLINE_IMAGE.sub(attachment_url, html)
 
 
 def _shown(value: Any, labels: dict[str, str]) -> str:
@@ -163,7 +213,7 @@ def waiting(thread: Thread) -> str:
         return f"{other} is waiting for us"
     if direction == Direction.OUTBOUND:
         return f"We are waiting for {other.lower()}"
-    return "No messages yet"
+    return "Nobody is waiting yet"
 
 
 @register.filter

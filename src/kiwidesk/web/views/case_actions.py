@@ -47,7 +47,7 @@ def reply(request: HttpRequest, case_id: int, thread_id: int) -> HttpResponse:
         except REFUSALS as refusal:
             form.add_error(None, str(refusal))
     if not form.is_valid():
-        return _refused(request, agent, case, compose_form=form, compose_thread_id=thread.pk)
+        return refused(request, agent, case, compose_form=form, compose_thread_id=thread.pk)
     messages.success(
         request, f"Message to {thread.contact} queued on {thread.get_channel_display()}."
     )
@@ -71,7 +71,7 @@ def add_note(request: HttpRequest, case_id: int) -> HttpResponse:
         except REFUSALS as refusal:
             form.add_error(None, str(refusal))
     if not form.is_valid():
-        return _refused(request, agent, case, note_form=form)
+        return refused(request, agent, case, note_form=form)
     messages.success(request, "Note added.")
     return redirect("web:case", case_id=case.pk)
 
@@ -89,7 +89,7 @@ def open_thread(request: HttpRequest, case_id: int) -> HttpResponse:
         except REFUSALS as refusal:
             form.add_error(None, str(refusal))
     if not form.is_valid():
-        return _refused(request, agent, case, thread_form=form)
+        return refused(request, agent, case, thread_form=form)
     messages.success(request, f"Thread with {contact} opened.")
     return redirect("web:case", case_id=case.pk)
 
@@ -128,7 +128,7 @@ def merge(request: HttpRequest, case_id: int) -> HttpResponse:
     source = case_or_404(agent, case_id, Purpose.MERGE)
     form = MergeForm(request.POST)
     if not form.is_valid():
-        return _refused(request, agent, source, merge_form=form)
+        return refused(request, agent, source, merge_form=form)
     try:
         target = access_case(agent, form.cleaned_data["target"], Purpose.MERGE)
         services.merge_cases(agent, source=source, target=target)
@@ -142,7 +142,7 @@ def merge(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect("web:case", case_id=target.pk)
 
 
-def _refused(
+def refused(
     request: HttpRequest, agent: Agent, case: Case, **bound: forms.Form | int
 ) -> HttpResponse:
     return render(request, "web/case.html", case_context(agent, case.pk, **bound), status=400)

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from kiwidesk.accounts.models import Agent
@@ -21,9 +22,16 @@ from kiwidesk.cases.queries import (
     last_directions,
     suggested_merges,
 )
+from kiwidesk.channels.common import messaging_window_closes_at
 from kiwidesk.contacts.models import Contact
 from kiwidesk.privacy.access import Purpose, sensitivities_for, visible_cases
-from kiwidesk.web.forms import CaseHeaderForm, ComposeForm, MergeForm, NewThreadForm
+from kiwidesk.web.forms import (
+    CaseHeaderForm,
+    ComposeForm,
+    MergeForm,
+    NewThreadForm,
+    TemplateForm,
+)
 from kiwidesk.web.views._common import HtmxHttpRequest, agent_of, agent_required, case_or_404
 
 # The picker is a shortcut; any other third party is found by its email or phone.
@@ -120,6 +128,7 @@ def case_context(agent: Agent, case_id: int, **forms: Any) -> dict[str, Any]:
         "note_form": ComposeForm(),
         "thread_form": NewThreadForm(third_parties=_third_parties()),
         "merge_form": MergeForm(),
+        "template_form": TemplateForm(),
         "compose_thread_id": None,
     }
     context.update(forms)
@@ -142,11 +151,20 @@ def _threads_with_waiting(case: Case) -> list[Thread]:
     for thread in shown:
         thread.last_direction = directions.get(thread.pk, "")  # type: ignore[attr-defined]
         thread.composer_id = f"reply-{thread.pk}"  # type: ignore[attr-defined]
+        if thread.channel == Channel.WHATSAPP:
+            _add_messaging_window(thread)
     first_customer = next((t for t in shown if t.party == Party.CUSTOMER), None)
     if first_customer is not None:
         # The "r" shortcut focuses this composer.
         first_customer.composer_id = "reply-customer"  # type: ignore[attr-defined]
     return shown
+
+
+def _add_messaging_window(thread: Thread) -> None:
+    """Tell the composer whether free text may go, and until when (WhatsApp's 24 hours)."""
+    closes_at = messaging_window_closes_at(thread)
+    thread.window_closes_at = closes_at  # type: ignore[attr-defined]
+    thread.window_open = closes_at is not None and timezone.now() < closes_at  # type: ignore[attr-defined]
 
 
 def _third_parties() -> list[tuple[int, str]]:
