@@ -1,10 +1,15 @@
 """Generate a Maildir of realistic mail and time `kiwidesk import-mail` on it, end to end.
 
-    python bench/bench_ingest.py                      # 20,000 messages
+    python bench/bench_ingest.py                      # 20,000 messages, with the baseline
     python bench/bench_ingest.py --messages 2000      # a quick run
+    python bench/bench_ingest.py --no-baseline        # without django-helpdesk
 
 Each run uses a new data folder (SQLite) under bench/out/, migrates it, then imports
 the Maildir twice in a subprocess: the first run stores, the second finds duplicates.
+Then django-helpdesk's own importer (bench/helpdesk_baseline.py, in its own virtualenv)
+imports a copy of the same Maildir, and the ratio of the two first imports is printed.
+The CPU time of each import (its process and its parse workers) is shown beside the
+wall time, because on a shared machine the wall time says more about the neighbours.
 Mail: 30% replies (In-Reply-To and References to an earlier mail of the same sender,
 with a quoted original and a signature), 20% with an attachment (a 4-40 KB PDF or PNG),
 a few HTML-only, from a pool of senders a fifth the size of the mail.
@@ -19,6 +24,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -52,16 +58,28 @@ class Run:
     quarantined: int
     import_seconds: float
     wall_seconds: float
+    cpu_seconds: float
 
     @property
     def per_second(self) -> float:
         return self.read / self.import_seconds
 
 
+@dataclass(frozen=True)
+class Baseline:
+    importer: str
+    messages: int
+    seconds: float
+    per_second: float
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="do not run django-helpdesk's importer"
+    )
     args = parser.parse_args()
 
     folder = OUT_DIR / f"ingest-{args.messages}"
@@ -71,12 +89,14 @@ def main() -> int:
     size = write_maildir(maildir, count=args.messages, seed=args.seed)
     seconds = time.perf_counter() - started
     print(f"Wrote {args.messages} messages ({size / 1e6:.0f} MB) in {seconds:.1f} s")
+    print(f"Load average before the imports: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
     environment = {**os.environ, "KIWIDESK_DATA_DIR": str(folder / "data")}
     _kiwidesk(["migrate"], environment)
     first = _import(maildir, environment)
     again = _import(maildir, environment)
-    _report(args.messages, first, again, folder)
+    baseline = None if args.no_baseline else _baseline(maildir, folder)
+    _report(args.messages, first, again, baseline, folder)
     return 0 if first.per_second >= TARGET_PER_SECOND else 1
 
 
@@ -157,27 +177,69 @@ def _kiwidesk(arguments: list[str], environment: dict[str, str]) -> str:
 
 
 def _import(maildir: Path, environment: dict[str, str]) -> Run:
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     output = _kiwidesk(["import-mail", str(maildir), "--quiet"], environment)
     wall = time.perf_counter() - started
+    cpu = _children_cpu() - cpu_before
     match = _SUMMARY.search(output)
     if match is None:
         raise SystemExit(f"unexpected output: {output}")
     read, stored, new_cases, duplicates, quarantined = (int(match.group(n)) for n in range(1, 6))
-    return Run(read, stored, new_cases, duplicates, quarantined, float(match.group(6)), wall)
+    seconds = float(match.group(6))
+    return Run(read, stored, new_cases, duplicates, quarantined, seconds, wall, cpu)
 
 
-def _report(count: int, first: Run, again: Run, folder: Path) -> None:
-    for label, run in (("first import", first), ("second import", again)):
+def _children_cpu() -> float:
+    """CPU seconds of every finished child process, their own parse workers included."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _baseline(maildir: Path, folder: Path) -> Baseline | None:
+    """Run django-helpdesk's importer on (a copy of) the same Maildir, if the script is there."""
+    script = BENCH_DIR / "helpdesk_baseline.py"
+    if not script.exists():
+        print("django-helpdesk baseline: bench/helpdesk_baseline.py is missing; not measured")
+        return None
+    command = [sys.executable, str(script), str(maildir), "--workdir", str(folder / "helpdesk")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    lines = done.stdout.strip().splitlines()
+    if not lines:
+        print(f"django-helpdesk baseline failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+        return None
+    found = json.loads(lines[-1])
+    if done.returncode != 0:
+        print(f"django-helpdesk baseline: not every message was imported:\n{done.stderr[-800:]}")
+    return Baseline(found.get("importer", "django-helpdesk"), found["messages"],
+                    found["seconds"], found["per_second"])  # fmt: skip
+
+
+def _report(count: int, first: Run, again: Run, baseline: Baseline | None, folder: Path) -> None:
+    print()
+    print("| what | messages | seconds | messages/s | CPU s (all processes) |")
+    print("|---|---|---|---|---|")
+    for label, run in (("Kiwidesk, first import", first), ("Kiwidesk, again (duplicates)", again)):
         print(
-            f"{label}: {run.read} read, {run.stored} stored, {run.new_cases} new cases, "
-            f"{run.duplicates} duplicates, {run.quarantined} quarantined in "
-            f"{run.import_seconds:.1f} s = {run.per_second:.0f} messages/s "
-            f"(process wall time {run.wall_seconds:.1f} s)"
+            f"| {label}: {run.stored} stored, {run.new_cases} new cases, {run.duplicates} "
+            f"duplicates, {run.quarantined} quarantined | {run.read} | {run.import_seconds:.1f} "
+            f"| {run.per_second:.0f} | {run.cpu_seconds:.1f} |"
         )
+    if baseline is not None:
+        print(
+            f"| {baseline.importer}, same Maildir | {baseline.messages} | "
+            f"{baseline.seconds:.1f} | {baseline.per_second:.0f} | |"
+        )
+        ratio = first.per_second / baseline.per_second
+        print(f"\nratio (Kiwidesk first import / helpdesk): {ratio:.1f}x")
     verdict = "ok" if first.per_second >= TARGET_PER_SECOND else "missed"
     print(f"target {TARGET_PER_SECOND:.0f} messages/s: {verdict}")
-    result = {"messages": count, "first": asdict(first), "again": asdict(again)}
+    result = {
+        "messages": count,
+        "first": asdict(first),
+        "again": asdict(again),
+        "baseline": asdict(baseline) if baseline is not None else None,
+    }
     (folder / "result.json").write_text(json.dumps(result, indent=2))
 
 

@@ -56,3 +56,12 @@ def test_subject_of_a_message_without_one_is_its_first_line(db: None) -> None:
     result = ingest(inbound.email(subject="", text="\n  Booking for Friday  \nmore"))
 
     assert result.case.subject == "Booking for Friday"
+
+
+def test_mail_whose_only_attachment_was_refused_is_still_stored(db: None) -> None:
+    program = NewAttachment("setup.exe", "application/octet-stream", b"MZ\x90\x00")
+
+    result = ingest(inbound.email(text="", full_text="", attachments=(program,)))
+
+    assert (result.message.body_text, result.message.attachments.count()) == ("(no text)", 0)
+    assert list(result.case.events.values_list("kind", flat=True))[-1] == "attachment_refused"

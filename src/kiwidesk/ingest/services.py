@@ -334,7 +334,9 @@ def _forward_note(agent: Agent, sender: str) -> str:
 
 
 def _text(message: InboundMessage) -> str:
-    if message.text.strip() or message.html.strip() or message.attachments:
+    # Refused attachments do not count: a mail whose only file was refused still
+    # needs a text to be stored as a message.
+    if message.text.strip() or message.html.strip() or _accepted(message.attachments):
         return message.text
     return message.full_text.strip() or _NO_TEXT
 
@@ -360,11 +362,16 @@ def _store_raw(raw: bytes) -> str:
     """
     if not raw:
         return ""
-    digest = hashlib.sha256(raw).hexdigest()
-    name = f"raw/{digest[:2]}/{digest}"
+    name = raw_name(raw)
     if not default_storage.exists(name):
         name = default_storage.save(name, ContentFile(raw))
     return name
+
+
+def raw_name(raw: bytes) -> str:
+    """The storage name of a message's original bytes: their SHA-256."""
+    digest = hashlib.sha256(raw).hexdigest()
+    return f"raw/{digest[:2]}/{digest}"
 
 
 def _accepted(attachments: tuple[NewAttachment, ...]) -> list[NewAttachment]:

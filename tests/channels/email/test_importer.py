@@ -9,6 +9,7 @@ from kiwidesk.cases.models import Case, Message
 from kiwidesk.channels.email import importer
 from kiwidesk.channels.email.importer import import_mailbox
 from kiwidesk.channels.email.mailboxes import open_mailbox
+from kiwidesk.ingest.contract import InboundMessage
 from kiwidesk.ingest.models import QuarantinedMessage
 from kiwidesk.ingest.services import UnroutableMessageError
 from tests.channels.email.mail import SOURCE, raw
@@ -60,13 +61,30 @@ def test_new_cases_go_to_the_given_team(db: None, tmp_path: Path, team: Team) ->
     assert list(Case.objects.values_list("team__slug", flat=True)) == ["clinician-support"] * 3
 
 
-def test_progress_is_reported_once_per_message(db: None, tmp_path: Path) -> None:
+def test_progress_is_reported_after_each_batch(
+    db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "BATCH_SIZE", 3)
     box = open_mailbox(make_maildir(tmp_path / "Maildir"))
     steps: list[int] = []
 
     import_mailbox(box, source=SOURCE, progress=steps.append)
 
-    assert steps == [1, 1, 1, 1]
+    assert steps == [3, 1]
+
+
+def test_parse_workers_import_the_same_as_parsing_in_process(
+    db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "BATCH_SIZE", 1)
+    box = open_mailbox(make_maildir(tmp_path / "Maildir"))
+
+    summary = import_mailbox(box, source=SOURCE, workers=2)
+
+    assert _counts(summary) == (4, 3, 0, 3, 1)
+    assert sorted(Message.objects.values_list("external_id", flat=True)) == sorted(
+        _external_ids_parsed_in_process(tmp_path)
+    )
 
 
 def test_stored_message_keeps_stripped_text_and_full_text(db: None, tmp_path: Path) -> None:
@@ -84,10 +102,10 @@ def test_stored_message_keeps_stripped_text_and_full_text(db: None, tmp_path: Pa
 def test_mail_ingest_refuses_is_quarantined_with_its_bytes(
     db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(message: object, **options: object) -> None:
-        raise UnroutableMessageError("no route")
+    def refuse(messages: list[object], **options: object) -> list[UnroutableMessageError]:
+        return [UnroutableMessageError("no route") for _ in messages]
 
-    monkeypatch.setattr(importer, "ingest", refuse)
+    monkeypatch.setattr(importer, "ingest_many", refuse)
     path = tmp_path / "reply.eml"
     path.write_bytes(raw("reply_with_token.eml"))
 
@@ -97,3 +115,27 @@ def test_mail_ingest_refuses_is_quarantined_with_its_bytes(
     assert summary.quarantined == 1
     assert (item.reason, item.external_id) == ("unroutable: no route", "reply-1@mail.example.org")
     assert bytes(item.raw) == raw("reply_with_token.eml")
+
+
+def _external_ids_parsed_in_process(tmp_path: Path) -> list[str]:
+    box = open_mailbox(tmp_path / "Maildir")
+    parsed = [importer.parse_or_refuse(mail.raw, SOURCE) for mail in box]
+    return [p.external_id for p in parsed if isinstance(p, InboundMessage)]
+
+
+def test_one_mail_that_ingest_refuses_is_quarantined_with_its_bytes(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(message: object, **options: object) -> None:
+        raise UnroutableMessageError("no route")
+
+    monkeypatch.setattr(importer, "ingest", refuse)
+
+    result = importer.import_message(
+        raw("reply_with_token.eml"), source=SOURCE, team=None, enforce_rate_limit=True
+    )
+
+    item = QuarantinedMessage.objects.get()
+    assert (result, item.reason, bytes(item.raw)) == (
+        None, "unroutable: no route", raw("reply_with_token.eml"),
+    )  # fmt: skip
