@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
 from kiwidesk.accounts.models import Agent
 from kiwidesk.cases.models import Message
-from kiwidesk.ingest import parsers
+from kiwidesk.ingest import handlers, parsers
 from kiwidesk.ingest.contract import InboundMessage
 from kiwidesk.ingest.models import QuarantinedMessage
 from kiwidesk.ingest.parsers import NoParserError
 from kiwidesk.ingest.services import quarantine, reprocess
 from tests.factories.accounts import AgentFactory
 from tests.ingest import inbound
+from tests.queue import queue_commits
 
 # Not valid UTF-8, with a NUL and CRLFs: exactly what a broken mail looks like.
 BROKEN = b"From: customer@example.org\r\nSubject: \xff\xfe broken\r\n\r\n\x00body\r\n"
@@ -190,3 +193,46 @@ def test_staff_without_view_permission_cannot_download_raw_bytes(db: None, clien
     response = client.get(f"/admin/ingest/quarantinedmessage/{item.pk}/raw/")
 
     assert response.status_code == 403
+
+
+def test_admin_hands_a_body_its_handler_reads_back_to_the_worker(
+    admin_agent: Agent, client: Client, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    handled: list[tuple[bytes, str]] = []
+    monkeypatch.setattr(handlers, "_HANDLERS", {})
+    handlers.register("whatsapp-webhook", lambda raw, source: handled.append((raw, source)))
+    item = quarantine(b'{"entry": []}', channel="whatsapp", adapter="whatsapp-webhook",
+                      source="whatsapp:106540352242922", reason="failed 5 times")  # fmt: skip
+    client.force_login(admin_agent)
+
+    with queue_commits(execute=True):
+        response = client.post(
+            "/admin/ingest/quarantinedmessage/",
+            {"action": "reprocess", "_selected_action": [str(item.pk)]},
+            follow=True,
+        )
+
+    item.refresh_from_db()
+    assert f"Item {item.pk} was handed back to the worker." in response.content.decode()
+    assert handled == [(b'{"entry": []}', "whatsapp:106540352242922")]
+    assert item.reprocessed_at is not None
+
+
+def test_a_body_whose_adapter_has_no_handler_is_left_quarantined(
+    admin_agent: Agent, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handlers, "_HANDLERS", {})
+    item = quarantine(b"{}", channel="whatsapp", adapter="gone-webhook", source="whatsapp:1",
+                      reason="failed 5 times")  # fmt: skip
+    client.force_login(admin_agent)
+
+    response = client.post(
+        "/admin/ingest/quarantinedmessage/",
+        {"action": "reprocess", "_selected_action": [str(item.pk)]},
+        follow=True,
+    )
+
+    item.refresh_from_db()
+    assert item.reprocessed_at is None
+    assert f"Item {item.pk}: no handler is registered" in response.content.decode()

@@ -27,6 +27,13 @@ class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     email = models.EmailField(blank=True)
+    merges_new_cases = models.BooleanField(
+        default=False,
+        help_text=(
+            "When a customer with an open case of this team writes in anew, merge the new "
+            "case into the open one at once instead of suggesting it."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -389,6 +389,28 @@ def move_thread_to_contact(thread: Thread, *, contact: Contact) -> Thread:
     return thread
 
 
+@transaction.atomic
+def merge_as_team_prefers(source_id: int, target_id: int) -> Case | None:
+    """Merge a suggested case into the customer's open one when the open case's team
+    merges new cases automatically; return the target, or None when nothing merged.
+
+    Checked again when it runs (the task comes after ingest): either case may have
+    been merged, closed or handed to another team meanwhile.
+    """
+    source = Case.objects.filter(pk=source_id, merged_into__isnull=True).first()
+    target = (
+        Case.objects.select_related("team")
+        .filter(pk=target_id, merged_into__isnull=True)
+        .exclude(status=Status.CLOSED)
+        .first()
+    )
+    if source is None or target is None or target.team is None:
+        return None
+    if not target.team.merges_new_cases or source.status == Status.CLOSED:
+        return None
+    return merge_cases(None, source=source, target=target)
+
+
 def internal_thread(case: Case, *, at: datetime) -> Thread:
     thread = Thread.objects.filter(case=case, party=Party.INTERNAL).first()
     if thread is None:

@@ -1,7 +1,7 @@
 """Background jobs of cases: sending outbound messages (the outbox, STYLE.md §11.4).
 
-Tasks take ids and call one service; the logic is in services.deliver_outbound and
-services.recover_stalled_sends.
+Tasks take ids and call one service; the logic is in services.deliver_outbound,
+services.recover_stalled_sends and services.merge_as_team_prefers.
 """
 
 from __future__ import annotations
@@ -20,6 +20,13 @@ def send_outbound(message_id: int) -> str:
     if outcome.retry_at is not None:
         enqueue_send(message_id, run_after=outcome.retry_at)
     return outcome.status
+
+
+@task()
+def merge_suggested_case(source_id: int, target_id: int) -> int | None:
+    """Merge a new case into the customer's open one if that case's team asks for it."""
+    merged = services.merge_as_team_prefers(source_id, target_id)
+    return None if merged is None else merged.pk
 
 
 @task()

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from kiwidesk.cases.models import Channel
-from kiwidesk.ingest import services
+from kiwidesk.ingest import deliveries, parsers, services
 from kiwidesk.ingest.models import QuarantinedMessage, Receipt
 
 # What a downloaded original is saved as, per channel; anything else is plain bytes.
@@ -64,16 +64,21 @@ class QuarantinedMessageAdmin(admin.ModelAdmin[QuarantinedMessage]):
     def reprocess(self, request: HttpRequest, queryset: QuerySet[QuarantinedMessage]) -> None:
         for item in queryset.filter(reprocessed_at__isnull=True):
             try:
-                result = services.reprocess(item)
+                done = self._reprocess(item)
             # Whatever a parser raises is reported for its item; the others still run.
             except Exception as error:
                 self.message_user(request, f"Item {item.pk}: {error}", messages.ERROR)
                 continue
-            self.message_user(
-                request,
-                f"Item {item.pk} is now a message on case {result.case.pk}.",
-                messages.SUCCESS,
-            )
+            self.message_user(request, f"Item {item.pk} {done}.", messages.SUCCESS)
+
+    def _reprocess(self, item: QuarantinedMessage) -> str:
+        # A body with a handler but no parser (several messages, a callback) goes back
+        # to the worker; one message is parsed and ingested here.
+        if not parsers.has_parser(item.adapter or item.channel) and item.adapter:
+            deliveries.redeliver(item)
+            return "was handed back to the worker"
+        result = services.reprocess(item)
+        return f"is now a message on case {result.case.pk}"
 
 
 @admin.register(Receipt)

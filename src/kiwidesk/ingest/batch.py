@@ -26,7 +26,13 @@ from kiwidesk.cases.models import Channel
 from kiwidesk.contacts.models import IdentityKind
 from kiwidesk.ingest.contract import InboundMessage
 from kiwidesk.ingest.planner import Clock, ConcurrentChangeError, Item, Outcome, Segment, new_item
-from kiwidesk.ingest.services import UnroutableMessageError, _forwarding_agent, ingest
+from kiwidesk.ingest.services import (
+    IngestResult,
+    UnroutableMessageError,
+    _forwarding_agent,
+    ingest,
+    queue_automatic_merges,
+)
 
 __all__ = ["BATCH_SIZE", "Outcome", "ingest_many"]
 
@@ -88,6 +94,10 @@ class _Batch:
             end = _segment_end(items, start)
             segment = Segment(self.team, self.clock, items[start:end])
             done = segment.write()
+            # What `ingest` stored queued its own; the planned ones are queued here.
+            queue_automatic_merges(
+                [outcome for outcome in done if isinstance(outcome, IngestResult)]
+            )
             outcomes.extend(done)
             start += len(done)
         return outcomes

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 
 from kiwidesk.ingest import handlers
-from kiwidesk.ingest.models import Delivery
+from kiwidesk.ingest.models import Delivery, QuarantinedMessage
 from kiwidesk.ingest.services import quarantine
 
 # A body that fails this often is not going to succeed: quarantine it for an admin.
@@ -67,6 +67,22 @@ _SQLITE_WRITER = threading.Lock()
 def _one_writer_at_a_time() -> AbstractContextManager[object]:
     is_sqlite = connections[_queue_db()].vendor == "sqlite"
     return _SQLITE_WRITER if is_sqlite else nullcontext()
+
+
+def redeliver(item: QuarantinedMessage) -> Delivery:
+    """Hand a quarantined webhook body back to its adapter's handler, in the worker.
+
+    For bodies that are not one message (a WhatsApp body of several, a call's
+    recording callback): their handler, not a parser, knows what to do with them.
+    Raises NoHandlerError when the adapter registered none; the item is left as it was.
+    """
+    handlers.handler_for(item.adapter)
+    delivery = accept(
+        bytes(item.raw), adapter=item.adapter, channel=item.channel, source=item.source
+    )
+    item.reprocessed_at = timezone.now()
+    item.save(update_fields=["reprocessed_at"])
+    return delivery
 
 
 def process(delivery_id: int) -> Outcome:

@@ -25,6 +25,10 @@ def register(channel: str, parse: Parser) -> None:
     _PARSERS[channel] = parse
 
 
+def has_parser(channel: str) -> bool:
+    return channel in _PARSERS
+
+
 def parser_for(channel: str) -> Parser:
     """Return the registered parser of `channel`, or raise NoParserError."""
     try:

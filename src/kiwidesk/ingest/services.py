@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -20,6 +22,7 @@ from django.utils import timezone
 from kiwidesk.accounts.models import Agent, Team
 from kiwidesk.cases import events
 from kiwidesk.cases import services as cases
+from kiwidesk.cases import tasks as case_tasks
 from kiwidesk.cases.content import AttachmentRefusedError, NewAttachment, check_attachment
 from kiwidesk.cases.models import Case, Channel, Message, Status, Thread
 from kiwidesk.contacts.models import Contact, IdentityKind
@@ -102,7 +105,7 @@ def ingest(
     if enforce_rate_limit and _is_over_rate_limit(message.channel, sender):
         raise RateLimitedError(f"{sender} sent more than {RATE_LIMIT} messages in {RATE_WINDOW}")
     try:
-        return _store(message, key=key, sender=sender, team=team)
+        result = _store(message, key=key, sender=sender, team=team)
     except IntegrityError:
         # Two deliveries of the same key raced: the loser's claim hit the unique
         # constraint (on PostgreSQL after waiting for the winner to commit), and its
@@ -111,6 +114,32 @@ def ingest(
         if stored is None:
             raise
         return _duplicate(stored)
+    queue_automatic_merges([result])
+    return result
+
+
+def queue_automatic_merges(results: Sequence[IngestResult]) -> None:
+    """After commit, merge each new case whose customer's open case belongs to a team that
+    merges new cases automatically (it was only suggested when stored).
+
+    A task does the merge, so ingest stays one path whether a mail comes alone or in a
+    batch; the task checks the cases again when it runs.
+    """
+    pairs = [(r.case, r.suggested_merge) for r in results if r.created_case and r.suggested_merge]
+    if not pairs:
+        return
+    merging = set(
+        Team.objects.filter(
+            merges_new_cases=True, pk__in={other.team_id for _, other in pairs}
+        ).values_list("pk", flat=True)
+    )
+    for case, other in pairs:
+        if other.team_id in merging:
+            transaction.on_commit(partial(_queue_merge, case.pk, other.pk), robust=True)
+
+
+def _queue_merge(source_id: int, target_id: int) -> None:
+    case_tasks.merge_suggested_case.enqueue(source_id, target_id)
 
 
 def quarantine(

@@ -53,7 +53,7 @@ def handle(raw: bytes, source: str) -> None:
     try:
         notification = adapter.split(raw)
     except UnreadablePayloadError as exc:
-        quarantine(raw, channel=Channel.WHATSAPP, source=source, reason=str(exc))
+        quarantine(raw, channel=Channel.WHATSAPP, adapter=WEBHOOK, source=source, reason=str(exc))
         return
     _store(notification)
 
