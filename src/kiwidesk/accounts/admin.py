@@ -8,7 +8,7 @@ from kiwidesk.accounts.models import Agent, ApiToken, Team
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin[Team]):
-    list_display = ["name", "slug", "email"]
+    list_display = ["name", "slug", "email", "merges_new_cases"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
 

@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='team',
-            name='merges_new_cases',
-            field=models.BooleanField(default=False, help_text='When a customer with an open case of this team writes in anew, merge the new case into the open one at once instead of suggesting it.'),
+            model_name="team",
+            name="merges_new_cases",
+            field=models.BooleanField(
+                default=False,
+                help_text="When a customer with an open case of this team writes in anew, merge the new case into the open one at once instead of suggesting it.",
+            ),
         ),
     ]
