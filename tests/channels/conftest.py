@@ -22,6 +22,8 @@ class FileHost:
     requests: list[dict[str, str]] = field(default_factory=list)
     # Answers paths without a route (a provider's lookup of any media id); else 404.
     fallback: Callable[[str], tuple[int, str, bytes]] | None = None
+    # When set, a request without exactly this Authorization header gets a 401.
+    required_authorization: str = ""
 
     def serve(self, path: str, body: bytes, *, content_type: str, status: int = 200) -> str:
         self.routes[path] = (status, content_type, body)
@@ -45,6 +47,9 @@ def file_host() -> Iterator[FileHost]:
                 {"path": self.path, "authorization": self.headers.get("Authorization", "")}
             )
             status, content_type, body = host.answer(self.path)
+            given = self.headers.get("Authorization", "")
+            if host.required_authorization and given != host.required_authorization:
+                status, content_type, body = 401, "text/plain", b"unauthorised"
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -24,6 +21,7 @@ from kiwidesk.contacts.models import IdentityKind
 from kiwidesk.contacts.services import find_or_create_contact
 from kiwidesk.ingest import deliveries
 from kiwidesk.ingest.models import Delivery, QuarantinedMessage
+from tests.channels.conftest import FileHost
 from tests.channels.twilio.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -48,22 +46,28 @@ WAV = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00@\x1f\x00\x0
 
 @dataclass
 class TwilioApi:
-    """What the local server serves (path → status, type, body) and what it was asked."""
+    """Twilio's REST API on the local file host: what it serves and what it was asked."""
 
-    base_url: str = ""
-    routes: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
-    requests: list[tuple[str, str]] = field(default_factory=list)
+    host: FileHost
+
+    @property
+    def base_url(self) -> str:
+        return self.host.base_url
+
+    @property
+    def routes(self) -> dict[str, tuple[int, str, bytes]]:
+        return self.host.routes
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        return [(request["path"], request["authorization"]) for request in self.host.requests]
 
     def serve_recording(self) -> None:
-        self.routes[RECORDING_PATH_ON_API + ".wav"] = (200, "audio/x-wav", WAV)
+        self.host.serve(RECORDING_PATH_ON_API + ".wav", WAV, content_type="audio/x-wav")
 
     def serve_call(self, **fields: Any) -> None:
-        body = call_resource(**fields)
-        self.routes[f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{CALL_SID}.json"] = (
-            200,
-            "application/json",
-            body,
-        )
+        path = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{CALL_SID}.json"
+        self.host.serve(path, call_resource(**fields), content_type="application/json")
 
 
 def call_resource(**fields: Any) -> bytes:
@@ -87,36 +91,12 @@ def call_resource(**fields: Any) -> bytes:
 
 
 @pytest.fixture
-def twilio_api(settings: Any) -> Iterator[TwilioApi]:
-    api = TwilioApi()
-    expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            api.requests.append((self.path, self.headers.get("Authorization", "")))
-            status, content_type, body = api.routes.get(self.path, (404, "text/plain", b""))
-            if self.headers.get("Authorization") != expected:
-                status, content_type, body = 401, "text/plain", b"unauthorised"
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
-    api.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    settings.KIWIDESK_TWILIO_API_BASE_URL = api.base_url
-    try:
-        yield api
-    finally:
-        server.shutdown()
-        server.server_close()
-        serving.join()
+def twilio_api(file_host: FileHost, settings: Any) -> TwilioApi:
+    """Twilio's API, answering only requests with the account's basic auth."""
+    credentials = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+    file_host.required_authorization = f"Basic {credentials}"
+    settings.KIWIDESK_TWILIO_API_BASE_URL = file_host.base_url
+    return TwilioApi(file_host)
 
 
 def call_status(**fields: str) -> bytes:
