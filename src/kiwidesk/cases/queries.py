@@ -195,6 +195,8 @@ def case_threads(case: Case) -> list[Thread]:
     return list(
         Thread.objects.filter(case=case)
         .select_related("contact__organisation")
+        # The call form of each thread offers the party's number on file.
+        .prefetch_related("contact__identities")
         .annotate(message_count=Count("messages"))
         .order_by("created_at", "id")
     )
@@ -372,9 +374,9 @@ def number_on_file(contact: Contact | None) -> str:
     """The contact's phone number, else their WhatsApp number (the same E.164 line)."""
     if contact is None:
         return ""
-    numbers = dict(
-        contact.identities.filter(kind__in=(IdentityKind.PHONE, IdentityKind.WHATSAPP))
-        .order_by("-is_primary", "id")
-        .values_list("kind", "value")
-    )
+    # Read through .all() so a prefetch (case_threads) answers without a query.
+    identities = sorted(contact.identities.all(), key=lambda i: (not i.is_primary, i.pk))
+    numbers: dict[str, str] = {}
+    for identity in identities:
+        numbers.setdefault(identity.kind, identity.value)
     return numbers.get(IdentityKind.PHONE) or numbers.get(IdentityKind.WHATSAPP, "")
