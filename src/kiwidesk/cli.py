@@ -149,6 +149,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     fetch_mail.set_defaults(handler=cmd_fetch_mail)
 
+    sla = commands.add_parser("sla", help="SLA clocks")
+    sla_commands = sla.add_subparsers(dest="sla_command", required=True, metavar="COMMAND")
+    recompute = sla_commands.add_parser(
+        "recompute", help="rebuild every case's clocks from its events"
+    )
+    recompute.add_argument("--batch", type=_positive, default=2_000, help="cases per transaction")
+    recompute.add_argument("--workers", type=_positive, default=1, help="processes (default 1)")
+    recompute.add_argument("--quiet", action="store_true", help="no progress bar")
+    recompute.set_defaults(handler=cmd_sla_recompute)
+
     manage = commands.add_parser("manage", help="run any Django management command")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=cmd_manage)
@@ -327,6 +337,21 @@ def cmd_fetch_mail(args: argparse.Namespace) -> int:
         report=lambda summary: print(summary, flush=True),
     )
     print("Stopped fetching mail.", flush=True)
+    return 0
+
+
+def cmd_sla_recompute(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from kiwidesk.cases.models import Case
+    from kiwidesk.sla.rebuild import rebuild_clocks
+
+    with tqdm(total=Case.objects.count(), unit="case", unit_scale=True, disable=args.quiet) as bar:
+        summary = rebuild_clocks(batch=args.batch, workers=args.workers, progress=bar.update)
+    print(
+        f"Rebuilt {summary.clocks} clocks of {summary.cases} cases from {summary.events} events "
+        f"in {summary.seconds:.1f} s."
+    )
     return 0
 
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kiwidesk.cases",
     "kiwidesk.privacy",
     "kiwidesk.ingest",
+    "kiwidesk.sla",
     "kiwidesk.channels.email",
     "kiwidesk.channels.twilio",
     "kiwidesk.channels.whatsapp",

@@ -1,17 +1,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.test import TestCase
 
 from kiwidesk.accounts.models import Team
-from kiwidesk.cases.models import Case, Message
+from kiwidesk.cases.models import Case, Message, Priority
 from kiwidesk.channels.email import importer
 from kiwidesk.channels.email.importer import import_mailbox
 from kiwidesk.channels.email.mailboxes import open_mailbox
 from kiwidesk.ingest.contract import InboundMessage
 from kiwidesk.ingest.models import QuarantinedMessage
 from kiwidesk.ingest.services import UnroutableMessageError
+from kiwidesk.sla.metrics import Metric
+from kiwidesk.sla.models import Clock, Policy, Target
 from tests.channels.email.mail import SOURCE, raw
 from tests.channels.email.mailbox_files import make_maildir, make_mbox
 
@@ -139,3 +143,20 @@ def test_one_mail_that_ingest_refuses_is_quarantined_with_its_bytes(
     assert (result, item.reason, bytes(item.raw)) == (
         None, "unroutable: no route", raw("reply_with_token.eml"),
     )  # fmt: skip
+
+
+def test_imported_cases_get_the_clocks_their_policy_sets(
+    db: None, tmp_path: Path, settings: Any
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    policy = Policy.objects.create(name="Standard", position=1)
+    Target.objects.create(
+        policy=policy, metric=Metric.FIRST_REPLY, priority=Priority.NORMAL, minutes=60
+    )
+    box = open_mailbox(make_maildir(tmp_path / "Maildir"))
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        import_mailbox(box, source=SOURCE)
+
+    first_replies = Clock.objects.filter(metric=Metric.FIRST_REPLY, state="active")
+    assert first_replies.count() == Case.objects.count() == 3

@@ -19,13 +19,16 @@ from functools import partial
 from itertools import islice
 from multiprocessing.pool import AsyncResult, Pool
 
+from django.db import transaction
+
 from kiwidesk.accounts.models import Team
 from kiwidesk.channels.email.adapter import CHANNEL, UnparseableMessageError, digest_id, parse
 from kiwidesk.channels.email.mailboxes import LocalMailbox
-from kiwidesk.ingest.batch import BATCH_SIZE, ingest_many
+from kiwidesk.ingest.batch import BATCH_SIZE, Outcome, ingest_many
 from kiwidesk.ingest.contract import InboundMessage
 from kiwidesk.ingest.prestore import prestore
 from kiwidesk.ingest.services import IngestResult, UnroutableMessageError, ingest, quarantine
+from kiwidesk.sla import tasks as sla_tasks
 
 # Below this many messages a pool costs more to start than it saves.
 POOL_FROM_MESSAGES = 2 * BATCH_SIZE
@@ -171,7 +174,9 @@ def _batched(raws: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
 
 def _import_batch(batch: list[Parsed], *, source: str, team: Team | None, counts: _Counts) -> None:
     messages = [parsed for parsed in batch if isinstance(parsed, InboundMessage)]
-    outcomes = iter(ingest_many(messages, team=team))
+    results = ingest_many(messages, team=team)
+    _queue_clock_updates(results)
+    outcomes = iter(results)
     for parsed in batch:
         counts.read += 1
         if isinstance(parsed, Unparseable):
@@ -187,6 +192,19 @@ def _import_batch(batch: list[Parsed], *, source: str, team: Team | None, counts
         else:
             counts.stored += 1
             counts.new_cases += outcome.created_case
+
+
+def _queue_clock_updates(outcomes: list[Outcome]) -> None:
+    """Ask the worker for the SLA clocks of the cases a batch wrote to.
+
+    The batch inserts its Events in bulk, so the per-Event signal that keeps clocks
+    current does not fire for them.
+    """
+    case_ids = sorted(
+        {o.case.pk for o in outcomes if isinstance(o, IngestResult) and not o.duplicate}
+    )
+    if case_ids:
+        transaction.on_commit(partial(sla_tasks.recompute_cases.enqueue, case_ids), robust=True)
 
 
 def import_message(
