@@ -81,6 +81,7 @@ def test_the_openapi_description_lists_every_path(client: Client) -> None:
         "/api/v1/cases",
         "/api/v1/cases/{case_id}",
         "/api/v1/cases/{case_id}/calls",
+        "/api/v1/cases/{case_id}/clocks",
         "/api/v1/cases/{case_id}/events",
         "/api/v1/cases/{case_id}/merge",
         "/api/v1/cases/{case_id}/messages",

@@ -15,6 +15,7 @@ from kiwidesk.api.auth import SessionAuth, TokenAuth
 from kiwidesk.api.calls import router as calls_router
 from kiwidesk.api.cases import router as cases_router
 from kiwidesk.api.contacts import router as contacts_router
+from kiwidesk.api.sla import router as sla_router
 from kiwidesk.api.threads import router as threads_router
 from kiwidesk.api.whatsapp import router as whatsapp_router
 
@@ -53,6 +54,7 @@ api.add_router("/threads", threads_router)
 api.add_router("/contacts", contacts_router)
 api.add_router("", calls_router)
 api.add_router("", whatsapp_router)
+api.add_router("", sla_router)
 
 # Added last so it only sees paths no router claimed: an API client gets JSON, not
 # the web UI's HTML page.

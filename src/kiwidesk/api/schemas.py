@@ -409,7 +409,7 @@ class ContactPage(Schema):
 
 
 InboxViewName = Literal["mine", "unassigned", "teams", "pending", "open", "solved", "all"]
-SortName = Literal["updated", "oldest", "created", "due", "priority"]
+SortName = Literal["updated", "oldest", "created", "due", "priority", "breach"]
 Limit = Annotated[int, Field(ge=1, le=200)]
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 SearchText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul]

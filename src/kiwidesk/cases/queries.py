@@ -12,6 +12,7 @@ from django.db.models import Case as Conditional
 from django.db.models import (
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -70,6 +71,7 @@ SORTS = {
     "created": "-created_at",
     "due": "due_at",
     "priority": "-priority_rank",
+    "breach": "next_breach_at",
 }
 
 
@@ -167,8 +169,24 @@ def _sorted(cases: QuerySet[Case], sort: str) -> QuerySet[Case]:
             output_field=IntegerField(),
         )
         return cases.annotate(priority_rank=rank).order_by("-priority_rank", "-updated_at", "-pk")
+    if sort == "breach":
+        return cases.annotate(next_breach_at=_next_breach_at()).order_by(
+            F("next_breach_at").asc(nulls_last=True), "-updated_at", "-pk"
+        )
     order = SORTS.get(sort, "-updated_at")
     return cases.order_by(order, "-pk")
+
+
+def _active_clocks() -> QuerySet[Any]:
+    """The running SLA clocks, through the reverse relation: cases does not import sla."""
+    clock = Case._meta.get_field("clocks").related_model
+    return clock._default_manager.filter(state="active", due_at__isnull=False)
+
+
+def _next_breach_at() -> Subquery:
+    """When the case's first running clock falls due (none: no clock is running)."""
+    due = _active_clocks().filter(case=OuterRef("pk")).order_by("due_at").values("due_at")
+    return Subquery(due[:1])
 
 
 def inbox_counts(visible: QuerySet[Case], agent: Agent) -> dict[str, int]:
@@ -270,6 +288,11 @@ _PRIORITIES_FIRST_TO_LAST = tuple(
     sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__, reverse=True)
 )
 _INDEXED_SORTS = ("updated", "oldest", "priority")
+# Running clocks read per case wanted: a case runs a few at once (reply, resolution, wait).
+_CLOCKS_PER_CASE = 4
+# Running clocks walked in due order before a narrow selection of cases is sorted whole
+# instead: past this, the cases it matches are few enough to sort faster than the walk.
+_HORIZON = 5_000
 
 
 def inbox_page(
@@ -285,11 +308,13 @@ def inbox_page(
     depends on the view and the sort, never on the number of cases.
     """
     cases = inbox_cases(visible, agent, filters)
-    if filters.sort not in _INDEXED_SORTS:
-        return list(cases[offset : offset + limit])
     statuses = (
         (filters.status,) if filters.status else _VIEW_STATUSES.get(filters.view, OPEN_STATUSES)
     )
+    if filters.sort == "breach":
+        return _by_primary_key(_next_breach_ids(cases, statuses, offset=offset, limit=limit))
+    if filters.sort not in _INDEXED_SORTS:
+        return list(cases[offset : offset + limit])
     wanted = offset + limit
     groups = _PRIORITIES_FIRST_TO_LAST if filters.sort == "priority" else ("",)
     keys: list[tuple[Any, int]] = []
@@ -298,11 +323,7 @@ def inbox_page(
         keys.extend(_merged_keys(grouped, statuses, wanted - len(keys), filters.sort))
         if len(keys) >= wanted:
             break
-    page_ids = [pk for _, pk in keys[offset:wanted]]
-    # By primary key alone: the filters already chose these ids, and repeating them
-    # would let SQLite pick a status index over the primary key.
-    rows = Case.objects.select_related("customer", "assignee", "team").in_bulk(page_ids)
-    return [rows[pk] for pk in page_ids]
+    return _by_primary_key([pk for _, pk in keys[offset:wanted]])
 
 
 def _merged_keys(
@@ -320,6 +341,80 @@ def _merged_keys(
     else:
         merged = heapq.merge(*runs, reverse=True)
     return list(islice(merged, count))
+
+
+def _by_primary_key(page_ids: list[int]) -> list[Case]:
+    # By primary key alone: the filters already chose these ids, and repeating them
+    # would let SQLite pick a status index over the primary key.
+    rows = Case.objects.select_related("customer", "assignee", "team").in_bulk(page_ids)
+    return [rows[pk] for pk in page_ids]
+
+
+def _next_breach_ids(
+    cases: QuerySet[Case], statuses: tuple[str, ...], *, offset: int, limit: int
+) -> list[int]:
+    """A page of `cases` by next breach: by their first running clock's due instant, then
+    the cases with no running clock, most recently updated first.
+
+    Solved cases run no clock. Otherwise the running clocks' due index is walked in
+    order, up to a horizon; `cases` too narrow to fill the page within it are few, and
+    sorted whole instead.
+    """
+    wanted = offset + limit
+    if set(statuses) <= set(DONE_STATUSES):
+        return _without_running_clock(cases, statuses, [], offset=offset, wanted=wanted)
+    horizon = _clock_horizon()
+    due_first = _cases_falling_due(cases, wanted, horizon)
+    if due_first is None:
+        # `cases` comes sorted by next breach (inbox_cases), one subquery per case.
+        return list(cases.values_list("pk", flat=True)[offset:wanted])
+    if len(due_first) >= wanted:
+        return due_first[offset:wanted]
+    return _without_running_clock(cases, statuses, due_first, offset=offset, wanted=wanted)
+
+
+def _without_running_clock(
+    cases: QuerySet[Case],
+    statuses: tuple[str, ...],
+    due_first: list[int],
+    *,
+    offset: int,
+    wanted: int,
+) -> list[int]:
+    """The page when it reaches past the cases with a running clock (all in `due_first`)."""
+    without_clock = cases.exclude(Exists(_active_clocks().filter(case=OuterRef("pk"))))
+    later = _merged_keys(without_clock, statuses, wanted - len(due_first), "updated")
+    skipped = max(0, offset - len(due_first))
+    return due_first[offset:] + [pk for _, pk in later[skipped:]]
+
+
+def _clock_horizon() -> Any:
+    """The due instant of the running clock `_HORIZON` places down the index (None: fewer)."""
+    due = _active_clocks().order_by("due_at").values_list("due_at", flat=True)
+    return next(iter(due[_HORIZON : _HORIZON + 1]), None)
+
+
+def _cases_falling_due(cases: QuerySet[Case], count: int, horizon: Any) -> list[int] | None:
+    """The ids of the first `count` cases of `cases` whose running clocks fall due first,
+    or None when the clocks up to `horizon` do not settle them.
+
+    A case runs several clocks, so more clocks than cases are read, and more again in
+    the rare page where many belong to cases already seen.
+    """
+    matching = _active_clocks().filter(Exists(cases.order_by().filter(pk=OuterRef("case_id"))))
+    if horizon is not None:
+        matching = matching.filter(due_at__lte=horizon)
+    by_due = matching.order_by("due_at", "case_id").values_list("case_id", flat=True)
+    batch = count * _CLOCKS_PER_CASE
+    while True:
+        case_ids = list(by_due[:batch])
+        distinct = list(dict.fromkeys(case_ids))
+        if len(distinct) >= count:
+            return distinct[:count]
+        if len(case_ids) < batch:
+            # Every running clock of `cases` was read, unless the horizon stopped the walk.
+            return distinct if horizon is None else None
+        batch *= _CLOCKS_PER_CASE
 
 
 def delivery_errors(timeline: Iterable[Event]) -> dict[int, str]:

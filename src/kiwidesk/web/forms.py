@@ -26,6 +26,7 @@ SORT_LABELS = {
     "created": "Newest first",
     "due": "Due soonest",
     "priority": "Highest priority",
+    "breach": "Next breach",
 }
 PARTY_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.INTERNAL]
 

@@ -25,6 +25,7 @@ from kiwidesk.cases.queries import (
 from kiwidesk.channels.common import messaging_window_closes_at
 from kiwidesk.contacts.models import Contact
 from kiwidesk.privacy.access import Purpose, sensitivities_for, visible_cases
+from kiwidesk.sla.queries import case_clocks, clock_readings
 from kiwidesk.web.forms import (
     CaseHeaderForm,
     ComposeForm,
@@ -130,6 +131,7 @@ def case_context(agent: Agent, case_id: int, **forms: Any) -> dict[str, Any]:
         "merge_form": MergeForm(),
         "template_form": TemplateForm(),
         "compose_thread_id": None,
+        "clocks": clock_readings(case_clocks(case), now=timezone.now()),
     }
     context.update(forms)
     return context
