@@ -154,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     recompute = sla_commands.add_parser(
         "recompute", help="rebuild every case's clocks from its events"
     )
-    recompute.add_argument("--batch", type=_positive, default=2_000, help="cases per transaction")
+    recompute.add_argument("--batch", type=_positive, default=5_000, help="cases per transaction")
     recompute.add_argument("--workers", type=_positive, default=1, help="processes (default 1)")
     recompute.add_argument("--quiet", action="store_true", help="no progress bar")
     recompute.set_defaults(handler=cmd_sla_recompute)
@@ -259,12 +259,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from kiwidesk.cases import tasks as case_tasks
     from kiwidesk.channels.webchat import tasks as chat_tasks
     from kiwidesk.ingest import tasks as ingest_tasks
+    from kiwidesk.sla import timers as sla_timers
 
     # A worker that died mid-task left sends "sending" and webhook deliveries
     # unprocessed: queue them again before taking new work.
     case_tasks.requeue_stalled()
     ingest_tasks.requeue_stalled()
     chat_tasks.end_idle_chats.call()
+    sla_timers.start()
     call_command("db_worker")
     return 0
 
@@ -345,9 +347,13 @@ def cmd_sla_recompute(args: argparse.Namespace) -> int:
 
     from kiwidesk.cases.models import Case
     from kiwidesk.sla.rebuild import rebuild_clocks
+    from kiwidesk.sla.timers import schedule_upcoming
 
     with tqdm(total=Case.objects.count(), unit="case", unit_scale=True, disable=args.quiet) as bar:
         summary = rebuild_clocks(batch=args.batch, workers=args.workers, progress=bar.update)
+    # The rebuild replaced every clock: queue the timers of the next hours (the sweep
+    # finds the rest).
+    schedule_upcoming()
     print(
         f"Rebuilt {summary.clocks} clocks of {summary.cases} cases from {summary.events} events "
         f"in {summary.seconds:.1f} s."
@@ -391,10 +397,15 @@ def _seed(*, cases: int, messages: int, seed: int, quiet: bool = False) -> Any:
     from tqdm import tqdm
 
     from kiwidesk.seed.load import ensure_empty, seed_database
+    from kiwidesk.seed.sla import seed_sla
+    from kiwidesk.sla.timers import schedule_upcoming
 
     ensure_empty()
     with tqdm(total=messages, unit="msg", unit_scale=True, disable=quiet) as bar:
-        return seed_database(cases=cases, messages=messages, seed=seed, progress=bar.update)
+        result = seed_database(cases=cases, messages=messages, seed=seed, progress=bar.update)
+    seed_sla(cases=cases)
+    schedule_upcoming()
+    return result
 
 
 def _agent(email: str) -> Any:

@@ -16,6 +16,7 @@ from kiwidesk.api.calls import router as calls_router
 from kiwidesk.api.cases import router as cases_router
 from kiwidesk.api.contacts import router as contacts_router
 from kiwidesk.api.sla import router as sla_router
+from kiwidesk.api.sla_management import router as sla_management_router
 from kiwidesk.api.threads import router as threads_router
 from kiwidesk.api.whatsapp import router as whatsapp_router
 
@@ -55,6 +56,7 @@ api.add_router("/contacts", contacts_router)
 api.add_router("", calls_router)
 api.add_router("", whatsapp_router)
 api.add_router("", sla_router)
+api.add_router("", sla_management_router)
 
 # Added last so it only sees paths no router claimed: an API client gets JSON, not
 # the web UI's HTML page.

@@ -263,3 +263,51 @@ def chat_ended(
         transcript_to=transcript_to,
         messages=messages,
     )
+
+
+def sla_warning(
+    case: Case,
+    *,
+    metric: str,
+    clock: str,
+    due_at: datetime,
+    actions: list[str],
+    thread: Thread | None,
+    at: datetime,
+) -> Event:
+    """Record that a clock comes close to its due instant (the policy's warning)."""
+    return _record(
+        case,
+        EventKind.SLA_WARNING,
+        None,
+        at=at,
+        thread=thread,
+        metric=metric,
+        clock=clock,
+        due_at=due_at.isoformat(),
+        actions=actions,
+    )
+
+
+def sla_breached(
+    case: Case,
+    *,
+    metric: str,
+    clock: str,
+    due_at: datetime,
+    actions: list[str],
+    thread: Thread | None,
+    at: datetime,
+) -> Event:
+    """Record that a clock passed its due instant, and what the policy did about it."""
+    return _record(
+        case,
+        EventKind.SLA_BREACHED,
+        None,
+        at=at,
+        thread=thread,
+        metric=metric,
+        clock=clock,
+        due_at=due_at.isoformat(),
+        actions=actions,
+    )

@@ -288,6 +288,8 @@ class EventKind(models.TextChoices):
     RECORDING_ATTACHED = "recording_attached", "Call recording attached"
     TRANSCRIPT_ATTACHED = "transcript_attached", "Call transcript attached"
     CHAT_ENDED = "chat_ended", "Chat ended"
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACHED = "sla_breached", "SLA breached"
 
 
 class Event(models.Model):

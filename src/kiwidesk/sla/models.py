@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from kiwidesk.accounts.models import Agent, Team
 from kiwidesk.cases.models import Case, Channel, Priority, Sensitivity, Thread
 from kiwidesk.contacts.models import Organisation, Tier
 from kiwidesk.sla import calendar
@@ -108,6 +109,36 @@ class Policy(models.Model):
     solves_after_follow_ups = models.BooleanField(
         default=False, help_text="Solve the case with a notice after the last reminder."
     )
+    warn_minutes_before = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Warn this many minutes before a clock is due."
+    )
+    # What a warning and a breach do (sla.actions), each through the case services.
+    warning_notifies = models.BooleanField(
+        default=False, help_text="On warning, email the assignee and the team's leads."
+    )
+    warning_raises_priority = models.BooleanField(default=False, help_text="On warning, one step.")
+    warning_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="On warning, move the case to this team.",
+    )  # fmt: skip
+    warning_assignee = models.ForeignKey(
+        Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="On warning, assign the case to this agent.",
+    )  # fmt: skip
+    warning_tag = models.CharField(max_length=50, blank=True, help_text="On warning, add this tag.")
+    breach_notifies = models.BooleanField(
+        default=False, help_text="On breach, email the assignee and the team's leads."
+    )
+    breach_raises_priority = models.BooleanField(default=False, help_text="On breach, one step.")
+    breach_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="On breach, move the case to this team.",
+    )  # fmt: skip
+    breach_assignee = models.ForeignKey(
+        Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="On breach, assign the case to this agent.",
+    )  # fmt: skip
+    breach_tag = models.CharField(max_length=50, blank=True, help_text="On breach, add this tag.")
 
     class Meta:
         ordering = ["position", "id"]
@@ -190,6 +221,12 @@ class Clock(models.Model):
     cycles = models.PositiveIntegerField(default=1)
     breaches = models.PositiveIntegerField(default=0, help_text="Cycles that breached.")
     computed_at = models.DateTimeField(default=timezone.now)
+    # Set by the timer that claimed the warning or breach of this row (sla.timers); a
+    # recompute replaces the row, and the case's Events then tell what already fired.
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breach_fired_at = models.DateTimeField(null=True, blank=True)
+    # A firing that raised is retried after this, not on every sweep.
+    check_after = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["case", "metric", "thread"]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kiwidesk.sla import calendar
 from kiwidesk.sla.metrics import Metric, Target, Targets
 from kiwidesk.sla.models import Policy
 
 
-@dataclass(frozen=True, slots=True)
-class CaseTraits:
-    """What policy conditions look at, as the case is now."""
+class CaseTraits(NamedTuple):
+    """What policy conditions look at, as the case is now.
+
+    A NamedTuple: a rebuild makes one per case, and a frozen dataclass costs several
+    times as much to create."""
 
     tier: str
     priority: str

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from kiwidesk.web import views
-from kiwidesk.web.views import calls, chat, whatsapp
+from kiwidesk.web.views import calls, chat, sla, whatsapp
 
 app_name = "web"
 
@@ -42,4 +42,13 @@ urlpatterns = [
     ),
     path("cases/<int:case_id>/chats/<int:session_id>/live/", chat.chat_live, name="case_chat_live"),
     path("contacts/<int:contact_id>/", views.contact_page, name="contact"),
+    path("sla/policies/", sla.policies, name="sla_policies"),
+    path("sla/policies/new/", sla.new_policy, name="sla_policy_new"),
+    path("sla/policies/<int:policy_id>/", sla.edit_policy, name="sla_policy"),
+    path("sla/policies/<int:policy_id>/move/", sla.move_policy, name="sla_policy_move"),
+    path("sla/policies/<int:policy_id>/delete/", sla.delete_policy, name="sla_policy_delete"),
+    path("sla/calendars/", sla.calendars, name="sla_calendars"),
+    path("sla/calendars/new/", sla.new_calendar, name="sla_calendar_new"),
+    path("sla/calendars/<int:calendar_id>/", sla.edit_calendar, name="sla_calendar"),
+    path("sla/report/", sla.report, name="sla_report"),
 ]

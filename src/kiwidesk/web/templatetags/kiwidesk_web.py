@@ -90,12 +90,22 @@ def _channel_summary(event: Event, payload: dict[str, Any]) -> str:
         return _delivery_summary(event, payload)
     if event.kind == EventKind.CALL_LOGGED:
         return _call_summary(payload)
+    if event.kind in _SLA_FIRINGS:
+        due_at = parse_datetime(str(payload.get("due_at", "")))
+        due = f" (due {date_format(timezone.localtime(due_at), 'H:i')})" if due_at else ""
+        return f"{payload.get('clock', 'Clock')} {_SLA_FIRINGS[event.kind]}{due}"
     if event.kind == EventKind.CHAT_ENDED:
         reason = dict(EndReason.choices).get(str(payload.get("reason", "")), "ended")
         sent = payload.get("transcript_to")
         transcript = f"transcript emailed to {sent}" if sent else "no address for a transcript"
         return f"Chat ended: {reason.lower()}; {transcript}"
     return event.get_kind_display()
+
+
+_SLA_FIRINGS: dict[str, str] = {
+    EventKind.SLA_WARNING: "due soon",
+    EventKind.SLA_BREACHED: "breached",
+}
 
 
 def _call_summary(payload: dict[str, Any]) -> str:
