@@ -14,7 +14,7 @@ from email.utils import formataddr, make_msgid, parseaddr
 
 from anymail.exceptions import AnymailConfigurationError, AnymailError
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 
 from kiwidesk.cases.models import Direction, Message, Thread
 from kiwidesk.cases.outbox import SendError
@@ -55,7 +55,7 @@ def send(message: Message) -> str:
     for attachment in message.attachments.all():
         with attachment.file.open("rb") as stored:
             mail.attach(attachment.filename, stored.read(), attachment.content_type)
-    _deliver(mail)
+    deliver(mail)
     return message_id.strip("<>")
 
 
@@ -119,7 +119,12 @@ def _has_inbound(message: Message) -> bool:
     ).exists()
 
 
-def _deliver(mail: EmailMultiAlternatives) -> None:
+def deliver(mail: EmailMessage) -> None:
+    """Hand `mail` to the configured backend (SMTP or an anymail provider).
+
+    Raises SendError: permanent when the server or provider refuses for good (a
+    refused recipient, a 5xx), transient when it could not be reached.
+    """
     try:
         mail.send(fail_silently=False)
     # Before OSError: an anymail API error is also a requests (so an OS) error.

@@ -11,7 +11,7 @@ from django.utils import timezone
 from kiwidesk.cases.models import Direction
 from kiwidesk.cases.outbox import SendError
 from kiwidesk.channels.email import outbound
-from kiwidesk.channels.webchat.mail import deliver
+from kiwidesk.channels.email.outbound import deliver
 from kiwidesk.channels.webchat.models import ChatEntry, ChatSession
 
 
@@ -53,7 +53,7 @@ def mail_transcript(session: ChatSession) -> str:
         reply_to=[outbound.reply_address(address, thread.reply_token or "")],
         headers={"Message-ID": message_id, "Auto-Submitted": "auto-generated"},
     )
-    deliver(mail, recipient=session.email)
+    deliver(mail)
     return message_id.strip("<>")
 
 

@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from kiwidesk.cases.services import move_thread_to_contact
+from kiwidesk.channels.email.outbound import deliver
 from kiwidesk.channels.webchat import services, transcript
-from kiwidesk.channels.webchat.mail import deliver
 from kiwidesk.channels.webchat.models import ChatSession, EmailCode
 from kiwidesk.contacts.models import Contact, Identity, IdentityKind
 from kiwidesk.contacts.services import (
@@ -97,7 +97,7 @@ def request_email_code(
         )
     # After commit: a row that exists but whose mail failed only costs one of the
     # session's codes; a mail whose row rolled back could never be confirmed.
-    deliver(_code_mail(session, address, code), recipient=address)
+    deliver(_code_mail(session, address, code))
     return pending
 
 
