@@ -41,7 +41,7 @@ def status(request: HttpRequest) -> HttpResponse:
 def _accept(request: HttpRequest, handler: str) -> HttpResponse | None:
     """Keep a signed body for the worker's `handler`; a refusal response when unsigned."""
     raw = request.body
-    if not _is_signed(request, raw):
+    if not is_signed(request, raw):
         return HttpResponseForbidden("bad signature")
     where = adapter.envelope(raw)
     deliveries.accept(raw, adapter=handler, channel=where.channel, source=where.source)
@@ -69,7 +69,8 @@ def handle_status(raw: bytes, source: str) -> None:
         record_delivery(message, update.status, at=timezone.now(), error=update.error)
 
 
-def _is_signed(request: HttpRequest, raw: bytes) -> bool:
+def is_signed(request: HttpRequest, raw: bytes) -> bool:
+    """Whether `raw` carries Twilio's signature for the URL Twilio called."""
     return adapter.verify(
         raw,
         url=public_url(request.get_full_path(), request.build_absolute_uri()),

@@ -16,7 +16,6 @@ body is quarantined for an admin rather than guessed onto a case.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -31,9 +30,10 @@ from kiwidesk.cases.services import (
     log_call,
     record_call,
 )
-from kiwidesk.channels.common import UnreadablePayloadError, public_url
+from kiwidesk.channels.common import UnreadablePayloadError
 from kiwidesk.channels.media import MediaUnavailableError
-from kiwidesk.channels.twilio import adapter, voice
+from kiwidesk.channels.twilio import voice
+from kiwidesk.channels.twilio.views import is_signed
 from kiwidesk.contacts.models import IdentityKind
 from kiwidesk.contacts.services import find_contact
 from kiwidesk.ingest import deliveries, routing
@@ -69,13 +69,7 @@ def transcription(request: HttpRequest) -> HttpResponse:
 
 def _accept(request: HttpRequest, handler: str) -> HttpResponse | None:
     raw = request.body
-    signed = adapter.verify(
-        raw,
-        url=public_url(request.get_full_path(), request.build_absolute_uri()),
-        signature=request.headers.get(adapter.SIGNATURE_HEADER, ""),
-        auth_token=settings.KIWIDESK_TWILIO_AUTH_TOKEN,
-    )
-    if not signed:
+    if not is_signed(request, raw):
         return HttpResponseForbidden("bad signature")
     deliveries.accept(raw, adapter=handler, channel=Channel.PHONE, source=voice.call_source(raw))
     return None
