@@ -10,10 +10,17 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiwidesk.accounts.models import Agent
+from kiwidesk.accounts.models import Agent, Team
 from kiwidesk.accounts.services import issue_token
 from kiwidesk.privacy.models import AuditRecord
-from kiwidesk.sla.models import BusinessCalendar, Clock, Policy, Target
+from kiwidesk.sla.models import (
+    DEFAULT_FOLLOW_UP_MESSAGE,
+    DEFAULT_SOLVE_NOTICE,
+    BusinessCalendar,
+    Clock,
+    Policy,
+    Target,
+)
 from tests.api.conftest import ApiClient
 from tests.api.test_fuzz import bodies, json_values
 from tests.factories.accounts import AgentFactory
@@ -352,3 +359,164 @@ def test_no_query_string_makes_the_report_fail(lead_api: ApiClient, query: dict[
     response = lead_api.get("/sla/report", **query)
 
     assert response.status_code in (200, 422), response.content
+
+
+# What a warning and a breach do, and the follow-up reminders ---------------------------
+
+
+def actions_body(team: Team, teammate: Agent) -> dict[str, object]:
+    """Every warning, breach and follow-up setting, each away from its default."""
+    return {
+        "warn_minutes_before": 30,
+        "warning_notifies": True,
+        "warning_raises_priority": True,
+        "warning_team_id": team.pk,
+        "warning_assignee_id": teammate.pk,
+        "warning_tag": "Nearly Late",
+        "breach_notifies": True,
+        "breach_raises_priority": True,
+        "breach_team_id": team.pk,
+        "breach_assignee_id": teammate.pk,
+        "breach_tag": "late",
+        "follow_up_limit": 4,
+        "solves_after_follow_ups": True,
+        "follow_up_message": "Are you still there?",
+        "solve_notice": "We closed your case; reply to open it again.",
+    }
+
+
+def test_a_lead_creates_a_policy_with_every_warning_breach_and_follow_up_setting(
+    lead_api: ApiClient, team: Team, teammate: Agent
+) -> None:
+    body = actions_body(team, teammate)
+
+    response = lead_api.post("/sla/policies", {"name": "Escalating", **body})
+
+    created = response.json()
+    assert response.status_code == 201
+    assert {name: created[name] for name in body} == {**body, "warning_tag": "nearly late"}
+    assert lead_api.get(f"/sla/policies/{created['id']}").json() == created
+    assert AuditRecord.objects.filter(action="sla.policy.create").count() == 1
+
+
+def test_a_new_policy_has_no_escalation_and_the_standard_follow_up_texts(
+    lead_api: ApiClient,
+) -> None:
+    response = lead_api.post("/sla/policies", {"name": "Plain"})
+
+    created = response.json()
+    assert (created["warn_minutes_before"], created["breach_team_id"], created["breach_tag"]) == (
+        None,
+        None,
+        "",
+    )
+    assert (created["follow_up_limit"], created["follow_up_message"], created["solve_notice"]) == (
+        3,
+        DEFAULT_FOLLOW_UP_MESSAGE,
+        DEFAULT_SOLVE_NOTICE,
+    )
+
+
+def test_patching_the_breach_tag_changes_only_the_breach_tag(
+    lead_api: ApiClient, team: Team, teammate: Agent
+) -> None:
+    body = actions_body(team, teammate)
+    created = lead_api.post("/sla/policies", {"name": "Escalating", **body}).json()
+
+    response = lead_api.patch(f"/sla/policies/{created['id']}", {"breach_tag": "Overdue"})
+
+    assert response.status_code == 200
+    assert response.json() == {**created, "breach_tag": "overdue"}
+    assert AuditRecord.objects.filter(action="sla.policy.update").count() == 1
+
+
+def test_patching_a_team_to_null_stops_moving_the_case(
+    lead_api: ApiClient, team: Team, teammate: Agent
+) -> None:
+    created = lead_api.post("/sla/policies", {"name": "E", **actions_body(team, teammate)}).json()
+
+    response = lead_api.patch(
+        f"/sla/policies/{created['id']}", {"breach_team_id": None, "breach_tag": None}
+    )
+
+    assert (response.json()["breach_team_id"], response.json()["breach_tag"]) == (None, "late")
+    assert Policy.objects.get(pk=created["id"]).breach_team_id is None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"breach_team_id": 999_999}, "On breach: there is no team 999999."),
+        ({"warning_assignee_id": 999_999}, "On warning: there is no agent 999999."),
+        (
+            {"breach_tag": "late, escalated"},
+            "On breach: a tag is one word or phrase, without commas.",
+        ),
+        ({"warning_tag": "x" * 51}, "On warning: a tag is at most 50 characters."),
+        ({"warn_minutes_before": 0}, "Warn at least 1 minute before a clock is due"),
+        ({"follow_up_limit": 21}, "Send from 0 to 20 follow-up reminders."),
+        ({"follow_up_limit": 2**70}, "Send from 0 to 20 follow-up reminders."),
+        ({"solve_notice": ""}, "The solve notice is empty."),
+    ],
+)
+def test_a_bad_escalation_or_follow_up_setting_is_a_422_with_the_reason(
+    lead_api: ApiClient, body: dict[str, object], message: str
+) -> None:
+    response = lead_api.post("/sla/policies", {"name": "X", **body})
+
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+    assert Policy.objects.count() == 0
+
+
+def test_a_bad_team_in_a_patch_is_a_422_and_changes_nothing(
+    lead_api: ApiClient, policy: Policy
+) -> None:
+    response = lead_api.patch(
+        f"/sla/policies/{policy.pk}", {"breach_tag": "late", "breach_team_id": 999_999}
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {"detail": "On breach: there is no team 999999."}
+    policy.refresh_from_db()
+    assert (policy.breach_tag, policy.breach_team_id) == ("", None)
+
+
+def test_a_deactivated_agent_cannot_be_the_breach_assignee(
+    lead_api: ApiClient, policy: Policy, teammate: Agent
+) -> None:
+    teammate.is_active = False
+    teammate.save()
+
+    response = lead_api.patch(f"/sla/policies/{policy.pk}", {"breach_assignee_id": teammate.pk})
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": "On breach: Agent Two is deactivated and cannot take cases."
+    }
+
+
+def test_an_agent_may_not_set_what_a_breach_does(
+    client: Client, agent: Agent, policy: Policy, team: Team
+) -> None:
+    api = api_as(client, agent)
+
+    response = api.patch(f"/sla/policies/{policy.pk}", {"breach_team_id": team.pk})
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only support leads and administrators manage SLAs."}
+    assert Policy.objects.get(pk=policy.pk).breach_team_id is None
+    assert AuditRecord.objects.filter(action="sla.policy.update").count() == 0
+
+
+def test_the_openapi_document_describes_the_breach_settings(client: Client, db: None) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+
+    fields = spec["components"]["schemas"]["PolicyIn"]["properties"]
+    assert fields["breach_tag"]["description"] == (
+        'On breach: add this tag (stored as a case tag: lower case, at most 50 characters); "": '
+        "none."
+    )
+    assert fields["follow_up_limit"]["description"] == (
+        "Reminders sent while the case waits on the customer, 0 to 20."
+    )

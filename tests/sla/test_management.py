@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from kiwidesk.accounts.models import Agent
+from kiwidesk.accounts.models import Agent, Team
 from kiwidesk.cases.models import Priority
 from kiwidesk.privacy.models import AuditRecord
 from kiwidesk.sla import management
@@ -240,3 +240,173 @@ def test_a_calendar_without_hours_must_be_always_open(lead: Agent) -> None:
     assert refused.value.messages == [
         "Give opening hours for at least one weekday, or make the calendar 24/7."
     ]
+
+
+# What a warning and a breach do, and the follow-up reminders ---------------------------
+
+
+def test_a_lead_sets_what_a_warning_and_a_breach_do(
+    lead: Agent, team: Team, teammate: Agent
+) -> None:
+    spec = PolicySpec(
+        name="Standard",
+        warn_minutes_before=30,
+        warning_notifies=True,
+        warning_team_id=team.pk,
+        breach_raises_priority=True,
+        breach_assignee_id=teammate.pk,
+        breach_tag="  SLA   Breached ",
+        follow_up_limit=5,
+        solves_after_follow_ups=True,
+        follow_up_message=" Are you still there? ",
+        solve_notice="We closed your case.",
+    )
+
+    policy = management.create_policy(lead, spec)
+
+    policy.refresh_from_db()
+    assert (policy.warn_minutes_before, policy.warning_notifies, policy.warning_team_id) == (
+        30,
+        True,
+        team.pk,
+    )
+    assert (policy.breach_raises_priority, policy.breach_assignee_id, policy.breach_tag) == (
+        True,
+        teammate.pk,
+        "sla breached",
+    )
+    assert (
+        policy.follow_up_limit,
+        policy.solves_after_follow_ups,
+        policy.follow_up_message,
+        policy.solve_notice,
+    ) == (5, True, "Are you still there?", "We closed your case.")
+
+
+def test_the_saved_settings_read_back_as_the_spec_that_set_them(
+    lead: Agent, team: Team, teammate: Agent
+) -> None:
+    spec = PolicySpec(
+        name="Standard",
+        targets=(FIRST_REPLY_HOUR,),
+        warn_minutes_before=15,
+        warning_assignee_id=teammate.pk,
+        warning_tag="vip",
+        breach_notifies=True,
+        breach_team_id=team.pk,
+        follow_up_limit=0,
+    )
+
+    policy = management.create_policy(lead, spec)
+
+    assert management.policy_spec(Policy.objects.get(pk=policy.pk)) == spec
+
+
+def test_a_change_of_the_breach_actions_is_audited(lead: Agent) -> None:
+    policy = management.create_policy(lead, PolicySpec(name="Standard"))
+
+    management.update_policy(lead, policy, PolicySpec(name="Standard", breach_tag="late"))
+
+    audited = AuditRecord.objects.filter(object_type="sla_policy", object_id=str(policy.pk))
+    assert list(audited.values_list("action", flat=True).order_by("pk")) == [
+        "sla.policy.create",
+        "sla.policy.update",
+    ]
+    assert Policy.objects.get(pk=policy.pk).breach_tag == "late"
+
+
+def test_an_unknown_team_and_a_deactivated_assignee_are_refused_by_field(
+    lead: Agent, teammate: Agent
+) -> None:
+    teammate.is_active = False
+    teammate.save()
+    spec = PolicySpec(name="Standard", warning_team_id=999_999, breach_assignee_id=teammate.pk)
+
+    with pytest.raises(SlaSettingsInvalidError) as refused:
+        management.create_policy(lead, spec)
+
+    assert refused.value.by_field == {
+        "warning_team_id": ["On warning: there is no team 999999."],
+        "breach_assignee_id": ["On breach: Agent Two is deactivated and cannot take cases."],
+    }
+    assert Policy.objects.count() == 0
+
+
+def test_an_unknown_assignee_is_refused(lead: Agent) -> None:
+    spec = PolicySpec(name="Standard", warning_assignee_id=999_999)
+
+    with pytest.raises(SlaSettingsInvalidError) as refused:
+        management.create_policy(lead, spec)
+
+    assert refused.value.messages == ["On warning: there is no agent 999999."]
+
+
+@pytest.mark.parametrize(
+    ("tag", "message"),
+    [
+        ("late, escalated", "On breach: a tag is one word or phrase, without commas."),
+        ("x" * 51, "On breach: a tag is at most 50 characters."),
+        ("late\x00", "On breach: the tag may not hold a NUL character."),
+    ],
+)
+def test_a_tag_a_case_could_not_carry_is_refused(lead: Agent, tag: str, message: str) -> None:
+    policy = management.create_policy(lead, PolicySpec(name="Standard"))
+
+    with pytest.raises(SlaSettingsInvalidError) as refused:
+        management.update_policy(lead, policy, PolicySpec(name="Standard", breach_tag=tag))
+
+    assert refused.value.by_field == {"breach_tag": [message]}
+    assert Policy.objects.get(pk=policy.pk).breach_tag == ""
+
+
+@pytest.mark.parametrize(
+    ("changes", "by_field"),
+    [
+        (
+            {"warn_minutes_before": 0},
+            {
+                "warn_minutes_before": [
+                    "Warn at least 1 minute before a clock is due, "
+                    "or leave it empty for no warning."
+                ]
+            },
+        ),
+        (
+            {"warn_minutes_before": 525_601},
+            {
+                "warn_minutes_before": [
+                    "Warn at most a year (525600 minutes) before a clock is due."
+                ]
+            },
+        ),
+        ({"follow_up_limit": 21}, {"follow_up_limit": ["Send from 0 to 20 follow-up reminders."]}),
+        ({"follow_up_limit": -1}, {"follow_up_limit": ["Send from 0 to 20 follow-up reminders."]}),
+        ({"follow_up_message": "  "}, {"follow_up_message": ["The reminder text is empty."]}),
+        (
+            {"solve_notice": "Closed\x00"},
+            {"solve_notice": ["The solve notice may not hold a NUL character."]},
+        ),
+        (
+            {"solve_notice": "x" * 10_001},
+            {"solve_notice": ["The solve notice is longer than 10000 characters."]},
+        ),
+    ],
+)
+def test_warning_and_follow_up_settings_out_of_range_are_refused(
+    lead: Agent, changes: dict[str, Any], by_field: dict[str, list[str]]
+) -> None:
+    spec = PolicySpec(name="Standard", **changes)
+
+    with pytest.raises(SlaSettingsInvalidError) as refused:
+        management.create_policy(lead, spec)
+
+    assert refused.value.by_field == by_field
+    assert Policy.objects.count() == 0
+
+
+def test_one_minute_of_warning_and_twenty_reminders_are_allowed(lead: Agent) -> None:
+    spec = PolicySpec(name="Standard", warn_minutes_before=1, follow_up_limit=20)
+
+    policy = management.create_policy(lead, spec)
+
+    assert (policy.warn_minutes_before, policy.follow_up_limit) == (1, 20)

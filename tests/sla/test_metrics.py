@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from kiwidesk.sla.calendar import Calendar, Interval
+from kiwidesk.sla.calendar import Calendar, Interval, to_micros
 from kiwidesk.sla.metrics import (
     ClockSnapshot,
     Fact,
@@ -33,14 +33,19 @@ def minute(n: float) -> datetime:
     return START + timedelta(minutes=n)
 
 
+def moment(n: float) -> int:
+    """`minute(n)` as the derivation counts: microseconds since 1970."""
+    return to_micros(minute(n))
+
+
 def opened(at: float = 0, *, status: str = "new", team: int | None = None) -> Fact:
-    return Fact("case_opened", minute(at), status=status, team_id=team)
+    return Fact("case_opened", moment(at), status=status, team_id=team)
 
 
 def customer_writes(at: float, *, automated: bool = False, message: int | None = None) -> Fact:
     return Fact(
         "message_received",
-        minute(at),
+        moment(at),
         CUSTOMER_THREAD,
         "customer",
         is_automated=automated,
@@ -53,7 +58,7 @@ def agent_replies(
 ) -> Fact:
     return Fact(
         "message_sent",
-        minute(at),
+        moment(at),
         CUSTOMER_THREAD,
         "customer",
         is_automated=automated,
@@ -63,31 +68,31 @@ def agent_replies(
 
 
 def note(at: float) -> Fact:
-    return Fact("note_added", minute(at), 9, "internal", by_agent=True)
+    return Fact("note_added", moment(at), 9, "internal", by_agent=True)
 
 
 def status(at: float, new: str) -> Fact:
-    return Fact("status_changed", minute(at), status=new, by_agent=True)
+    return Fact("status_changed", moment(at), status=new, by_agent=True)
 
 
 def team_changed(at: float, team: int | None) -> Fact:
-    return Fact("team_changed", minute(at), team_id=team, by_agent=True)
+    return Fact("team_changed", moment(at), team_id=team, by_agent=True)
 
 
 def call_unanswered(at: float, message: int) -> Fact:
     return Fact(
-        "call_logged", minute(at), CUSTOMER_THREAD, by_agent=True, message_id=message, reached=False
+        "call_logged", moment(at), CUSTOMER_THREAD, by_agent=True, message_id=message, reached=False
     )
 
 
 def we_write_to(thread: int, at: float, *, automated: bool = False) -> Fact:
     return Fact(
-        "message_sent", minute(at), thread, "third_party", is_automated=automated, by_agent=True
+        "message_sent", moment(at), thread, "third_party", is_automated=automated, by_agent=True
     )
 
 
 def they_answer(thread: int, at: float, *, automated: bool = False) -> Fact:
-    return Fact("message_received", minute(at), thread, "third_party", is_automated=automated)
+    return Fact("message_received", moment(at), thread, "third_party", is_automated=automated)
 
 
 def clocks(
@@ -702,6 +707,70 @@ def test_the_customer_answering_ends_the_follow_up() -> None:
     assert (result.state, result.stopped_at) == (State.ACHIEVED, minute(30))
 
 
+def reminder(at: float) -> Fact:
+    return agent_replies(at, automated=True, by_agent=False)
+
+
+def follow_up_with_limit(facts: list[Fact], *, as_of: float, limit: int) -> list[ClockSnapshot]:
+    targets = Targets({Metric.FOLLOW_UP: HOUR}, Calendar.always(), follow_up_limit=limit)
+    return derive_clocks(facts, targets, minute(as_of))
+
+
+def test_no_follow_up_cycle_starts_after_the_last_reminder() -> None:
+    facts = [opened(0), customer_writes(0), status(10, "pending_customer"), reminder(70)]
+    facts.append(reminder(130))
+
+    (result,) = follow_up_with_limit(facts, as_of=400, limit=2)
+
+    assert (result.state, result.stopped_at, result.due_at, result.cycles) == (
+        State.ACHIEVED,
+        minute(130),
+        None,
+        2,
+    )
+
+
+def test_an_agent_reply_does_not_count_towards_the_follow_up_limit() -> None:
+    facts = [opened(0), customer_writes(0), status(10, "pending_customer"), agent_replies(40)]
+
+    (result,) = follow_up_with_limit(facts, as_of=50, limit=1)
+
+    assert (result.state, result.started_at, result.due_at) == (
+        State.ACTIVE,
+        minute(40),
+        minute(100),
+    )
+
+
+def test_leaving_pending_and_coming_back_starts_the_follow_up_count_again() -> None:
+    facts = [
+        opened(0),
+        customer_writes(0),
+        status(10, "pending_customer"),
+        reminder(70),
+        customer_writes(80),
+        status(80, "open"),
+        status(90, "pending_customer"),
+    ]
+
+    (result,) = follow_up_with_limit(facts, as_of=100, limit=1)
+
+    assert (result.state, result.started_at, result.due_at, result.cycles) == (
+        State.ACTIVE,
+        minute(90),
+        minute(150),
+        2,
+    )
+
+
+def test_a_follow_up_limit_of_zero_owes_no_follow_up_at_all() -> None:
+    facts = [opened(0), customer_writes(0), status(10, "pending_customer")]
+
+    result = follow_up_with_limit(facts, as_of=100, limit=0)
+
+    assert result == []
+
+
 # derivation as a whole ---------------------------------------------------------------
 
 
@@ -728,10 +797,10 @@ def test_events_after_the_instant_asked_about_are_left_out() -> None:
 
 def test_a_run_stopped_at_closing_time_with_its_target_used_up_is_achieved() -> None:
     # Monday 16:00-17:00 Berlin (15:00-16:00 UTC) is exactly one business hour.
-    run = Run(minute(360), ((minute(360), minute(420)),), minute(420))
+    run = Run(moment(360), ((moment(360), moment(420)),), moment(420))
     business_hour = Target(seconds=3600, is_business_time=True)
 
-    result = evaluate(run, business_hour, OFFICE_HOURS, minute(600))
+    result = evaluate(run, business_hour, OFFICE_HOURS, moment(600))
 
     assert (result.state, result.elapsed_seconds) == (State.ACHIEVED, 3600)
 

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiwidesk.sla.calendar import Calendar, Interval
-from kiwidesk.sla.metrics import Run, State, Target, count_breaches, evaluate
+from kiwidesk.sla.calendar import Calendar, Interval, to_micros
+from kiwidesk.sla.metrics import SECOND, Run, State, Target, count_breaches, evaluate
 
 START = datetime(2026, 3, 27, 6, 0, tzinfo=UTC)  # a Friday, two days before clocks go forward
+MINUTE = 60 * SECOND
 OFFICE_HOURS = Calendar(
     "Europe/Berlin",
     {day: (Interval(time(9), time(12)), Interval(time(13), time(17))) for day in range(5)},
@@ -25,7 +26,7 @@ def stopped_runs(draw: st.DrawFn) -> Run:
     if len(cuts) % 2:
         cuts = cuts[:-1]
     spans = tuple(
-        (START + timedelta(minutes=cuts[i]), START + timedelta(minutes=cuts[i + 1]))
+        (to_micros(START) + cuts[i] * MINUTE, to_micros(START) + cuts[i + 1] * MINUTE)
         for i in range(0, len(cuts), 2)
     )
     return Run(spans[0][0], spans, spans[-1][1])
@@ -36,7 +37,7 @@ def test_a_stopped_run_counts_as_breached_exactly_when_its_measure_says_breached
     run: Run, minutes: int, business: bool
 ) -> None:
     target = Target(seconds=minutes * 60, is_business_time=business)
-    as_of = START + timedelta(days=10)
+    as_of = to_micros(START + timedelta(days=10))
 
     measured = evaluate(run, target, OFFICE_HOURS, as_of).state is State.BREACHED
 

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from kiwidesk.cases.models import Case
 from kiwidesk.seed.load import seed_database
 from kiwidesk.seed.sla import seed_sla
-from kiwidesk.sla.calendar import Calendar
+from kiwidesk.sla.calendar import Calendar, to_micros
 from kiwidesk.sla.metrics import (
     DERIVED_KINDS,
+    SECOND,
     Fact,
     Metric,
     Run,
@@ -54,16 +55,21 @@ def test_a_full_rebuild_gives_the_rows_of_a_recompute_per_case(db: None) -> None
 
 
 START = datetime(2026, 3, 27, 6, 0, tzinfo=UTC)
+MINUTE = 60 * SECOND
+
+
+def at(minutes: int) -> int:
+    return to_micros(START) + minutes * MINUTE
 
 
 @st.composite
 def one_span_runs(draw: st.DrawFn) -> Run:
     """A run of one span: still running, paused (span ended, run not), or stopped."""
-    begin = START + timedelta(minutes=draw(st.integers(0, 60 * 24)))
+    begin = to_micros(START) + draw(st.integers(0, 60 * 24)) * MINUTE
     shape = draw(st.sampled_from(["running", "paused", "stopped"]))
     if shape == "running":
         return Run(begin, ((begin, None),), None)
-    end = begin + timedelta(seconds=draw(st.integers(0, 60 * 60 * 30)))
+    end = begin + draw(st.integers(0, 60 * 60 * 30)) * SECOND
     return Run(begin, ((begin, end),), end if shape == "stopped" else None)
 
 
@@ -72,7 +78,7 @@ def test_a_one_span_clock_in_calendar_hours_measures_as_the_full_evaluation(
     run: Run, minutes: int, wait: int
 ) -> None:
     target = Target(seconds=minutes * 60, is_business_time=False)
-    as_of = (run.spans[0][1] or run.started_at) + timedelta(seconds=wait)
+    as_of = (run.spans[0][1] or run.started_at) + wait * SECOND
 
     clock = snapshot(Metric.RESOLUTION, [run], target, Calendar.always(), as_of)
 
@@ -82,15 +88,15 @@ def test_a_one_span_clock_in_calendar_hours_measures_as_the_full_evaluation(
 
 THIRD_PARTY_THREAD = 7
 TIMELINE = [
-    Fact("case_opened", START, status="new", team_id=1),
-    Fact("message_received", START + timedelta(minutes=1), thread_id=1, party="customer"),
-    Fact("message_sent", START + timedelta(minutes=20), 1, "customer", by_agent=True),
-    Fact("status_changed", START + timedelta(minutes=21), status="pending_customer"),
-    Fact("message_sent", START + timedelta(minutes=30), THIRD_PARTY_THREAD, "third_party"),
-    Fact("message_received", START + timedelta(minutes=90), thread_id=1, party="customer"),
-    Fact("status_changed", START + timedelta(minutes=90), status="open"),
-    Fact("team_changed", START + timedelta(minutes=95), team_id=2),
-    Fact("status_changed", START + timedelta(minutes=300), status="solved"),
+    Fact("case_opened", at(0), status="new", team_id=1),
+    Fact("message_received", at(1), thread_id=1, party="customer"),
+    Fact("message_sent", at(20), 1, "customer", by_agent=True),
+    Fact("status_changed", at(21), status="pending_customer"),
+    Fact("message_sent", at(30), THIRD_PARTY_THREAD, "third_party"),
+    Fact("message_received", at(90), thread_id=1, party="customer"),
+    Fact("status_changed", at(90), status="open"),
+    Fact("team_changed", at(95), team_id=2),
+    Fact("status_changed", at(300), status="solved"),
 ]
 EVERY_METRIC = Targets(
     by_metric={metric: Target(3600, is_business_time=False) for metric in Metric},

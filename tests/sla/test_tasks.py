@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,10 +13,10 @@ from django_tasks_db.models import DBTaskResult
 from kiwidesk.accounts.models import Agent
 from kiwidesk.cases import services as cases
 from kiwidesk.cases.models import Case, Event, EventKind, Priority
-from kiwidesk.contacts.models import Tier
+from kiwidesk.contacts.models import Organisation, Tier
 from kiwidesk.sla.metrics import Metric
 from kiwidesk.sla.models import Clock, Policy, Target
-from kiwidesk.sla.tasks import recompute_case, recompute_cases
+from kiwidesk.sla.tasks import fire_timer, recompute_case, recompute_cases, recompute_organisation
 from tests.factories.cases import customer_thread, make_case
 from tests.factories.contacts import ContactFactory, OrganisationFactory
 
@@ -113,6 +114,25 @@ def test_a_change_of_tier_recomputes_the_organisations_open_cases(
         organisation.save()
 
     assert Clock.objects.get(case=case).policy_id == vip.pk
+
+
+def test_a_change_of_tier_queues_the_timers_of_the_new_targets(policy: Policy) -> None:
+    policy.position = 10
+    policy.save()
+    vip = Policy.objects.create(name="VIP", position=1, tiers=[Tier.VIP])
+    Target.objects.create(policy=vip, metric=Metric.FIRST_REPLY, priority="normal", minutes=5)
+    organisation = OrganisationFactory(tier=Tier.STANDARD)
+    case = make_case(customer=ContactFactory(organisation=organisation))
+    recompute_case.call(case.pk)
+    Organisation.objects.filter(pk=organisation.pk).update(tier=Tier.VIP)
+
+    recomputed = recompute_organisation.call(organisation.pk)
+
+    timers = DBTaskResult.objects.filter(task_path=fire_timer.module_path).order_by("run_after")
+    vip_due = Clock.objects.get(case=case).due_at
+    assert recomputed == 1
+    assert [row.run_after for row in timers] == [vip_due, case.created_at + timedelta(minutes=60)]
+    assert vip_due == case.created_at + timedelta(minutes=5)
 
 
 def test_saving_an_organisation_without_changing_its_tier_queues_nothing(

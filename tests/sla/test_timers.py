@@ -16,6 +16,7 @@ from kiwidesk.cases.models import Case, Channel, Event, EventKind, Priority
 from kiwidesk.sla import timers
 from kiwidesk.sla.metrics import Metric
 from kiwidesk.sla.models import Clock, Policy, Target
+from kiwidesk.sla.rebuild import rebuild_clocks
 from kiwidesk.sla.tasks import fire_timer, recompute_case
 from tests.factories.accounts import AgentFactory
 from tests.factories.cases import customer_thread, make_case, make_third_party_thread
@@ -281,6 +282,38 @@ def test_after_a_full_rebuild_the_timers_of_the_next_hours_are_queued(
 
     assert queued == 1
     assert queued_timers() == [("breach", DUE_AT)]
+
+
+def test_after_a_full_rebuild_a_breach_it_found_in_the_last_hours_fires_once(
+    policy: Policy, agent: Agent, team: Team
+) -> None:
+    case = opened_case(agent, team)
+    DBTaskResult.objects.filter(task_path=FIRE_TIMER).delete()
+    rebuilt_at = DUE_AT + timedelta(minutes=20)
+    rebuild_clocks(as_of=rebuilt_at)
+
+    queued = timers.schedule_upcoming(now=rebuilt_at)
+    run_timers_due(rebuilt_at)
+    rebuild_clocks(as_of=rebuilt_at + timedelta(minutes=1))
+    timers.schedule_upcoming(now=rebuilt_at + timedelta(minutes=1))
+    run_timers_due(rebuilt_at + timedelta(minutes=1))
+
+    assert queued == 1
+    assert firings(case) == [("sla_breached", "first_reply", DUE_AT.isoformat())]
+
+
+def test_after_a_full_rebuild_a_breach_older_than_the_horizon_is_not_fired(
+    policy: Policy, agent: Agent, team: Team
+) -> None:
+    opened_case(agent, team)
+    DBTaskResult.objects.filter(task_path=FIRE_TIMER).delete()
+    rebuilt_at = DUE_AT + timers.REBUILD_HORIZON + timedelta(minutes=1)
+    rebuild_clocks(as_of=rebuilt_at)
+
+    queued = timers.schedule_upcoming(now=rebuilt_at)
+
+    assert queued == 0
+    assert queued_timers() == []
 
 
 def test_the_breach_event_reads_as_one_line_on_the_timeline(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -23,7 +24,12 @@ from kiwidesk.sla.management import (
     TargetSpec,
 )
 from kiwidesk.sla.metrics import Metric
-from kiwidesk.sla.models import BusinessCalendar, Policy
+from kiwidesk.sla.models import (
+    DEFAULT_FOLLOW_UP_MESSAGE,
+    DEFAULT_SOLVE_NOTICE,
+    BusinessCalendar,
+    Policy,
+)
 from kiwidesk.sla.reports import ReportFilters, ReportRow, sla_report
 
 router = Router(tags=["sla"])
@@ -43,6 +49,20 @@ class TargetOut(TargetIn):
     pass
 
 
+WARN_MINUTES = (
+    "Warn this many calendar minutes before a clock is due (at least 1); null: no warning."
+)
+NOTIFIES = "email the case's assignee and the leads of its team."
+RAISES_PRIORITY = "raise the case's priority one step (urgent stays urgent)."
+TEAM = "move the case to this team; null: keep the team."
+ASSIGNEE = "assign the case to this active agent; null: keep the assignee."
+TAG = 'add this tag (stored as a case tag: lower case, at most 50 characters); "": none.'
+FOLLOW_UP_LIMIT = "Reminders sent while the case waits on the customer, 0 to 20."
+SOLVES = "Solve the case with `solve_notice` after the last reminder."
+FOLLOW_UP_MESSAGE = "The reminder sent to the customer (not empty)."
+SOLVE_NOTICE = "Sent to the customer when the case is solved after the last reminder (not empty)."
+
+
 class PolicyIn(Schema):
     name: str
     is_active: bool = True
@@ -54,9 +74,27 @@ class PolicyIn(Schema):
     tags: list[str] = []
     sensitivities: list[str] = []
     targets: list[TargetIn] = Field([], description="The whole set; it replaces the old one.")
+    warn_minutes_before: int | None = Field(None, description=WARN_MINUTES)
+    warning_notifies: bool = Field(False, description=f"On warning: {NOTIFIES}")
+    warning_raises_priority: bool = Field(False, description=f"On warning: {RAISES_PRIORITY}")
+    warning_team_id: Id | None = Field(None, description=f"On warning: {TEAM}")
+    warning_assignee_id: Id | None = Field(None, description=f"On warning: {ASSIGNEE}")
+    warning_tag: str = Field("", description=f"On warning: {TAG}")
+    breach_notifies: bool = Field(False, description=f"On breach: {NOTIFIES}")
+    breach_raises_priority: bool = Field(False, description=f"On breach: {RAISES_PRIORITY}")
+    breach_team_id: Id | None = Field(None, description=f"On breach: {TEAM}")
+    breach_assignee_id: Id | None = Field(None, description=f"On breach: {ASSIGNEE}")
+    breach_tag: str = Field("", description=f"On breach: {TAG}")
+    follow_up_limit: int = Field(3, description=FOLLOW_UP_LIMIT)
+    solves_after_follow_ups: bool = Field(False, description=SOLVES)
+    follow_up_message: str = Field(DEFAULT_FOLLOW_UP_MESSAGE, description=FOLLOW_UP_MESSAGE)
+    solve_notice: str = Field(DEFAULT_SOLVE_NOTICE, description=SOLVE_NOTICE)
 
 
 class PolicyPatch(Schema):
+    """Only the fields sent change. Null clears `calendar_id`, `warn_minutes_before` and
+    the team and assignee ids; for any other field null keeps what is there."""
+
     name: str | None = None
     is_active: bool | None = None
     calendar_id: Id | None = None
@@ -68,6 +106,34 @@ class PolicyPatch(Schema):
     sensitivities: list[str] | None = None
     targets: list[TargetIn] | None = None
     order: int | None = Field(None, ge=1, description="Move to this place (1: checked first).")
+    warn_minutes_before: int | None = Field(None, description=WARN_MINUTES)
+    warning_notifies: bool | None = Field(None, description=f"On warning: {NOTIFIES}")
+    warning_raises_priority: bool | None = Field(None, description=f"On warning: {RAISES_PRIORITY}")
+    warning_team_id: Id | None = Field(None, description=f"On warning: {TEAM}")
+    warning_assignee_id: Id | None = Field(None, description=f"On warning: {ASSIGNEE}")
+    warning_tag: str | None = Field(None, description=f"On warning: {TAG}")
+    breach_notifies: bool | None = Field(None, description=f"On breach: {NOTIFIES}")
+    breach_raises_priority: bool | None = Field(None, description=f"On breach: {RAISES_PRIORITY}")
+    breach_team_id: Id | None = Field(None, description=f"On breach: {TEAM}")
+    breach_assignee_id: Id | None = Field(None, description=f"On breach: {ASSIGNEE}")
+    breach_tag: str | None = Field(None, description=f"On breach: {TAG}")
+    follow_up_limit: int | None = Field(None, description=FOLLOW_UP_LIMIT)
+    solves_after_follow_ups: bool | None = Field(None, description=SOLVES)
+    follow_up_message: str | None = Field(None, description=FOLLOW_UP_MESSAGE)
+    solve_notice: str | None = Field(None, description=SOLVE_NOTICE)
+
+
+# PATCH fields where null means "none" rather than "keep".
+_CLEARABLE = frozenset(
+    {
+        "calendar_id",
+        "warn_minutes_before",
+        "warning_team_id",
+        "warning_assignee_id",
+        "breach_team_id",
+        "breach_assignee_id",
+    }
+)
 
 
 class PolicyOut(Schema):
@@ -83,6 +149,21 @@ class PolicyOut(Schema):
     tags: list[str]
     sensitivities: list[str]
     targets: list[TargetOut]
+    warn_minutes_before: int | None = Field(description=WARN_MINUTES)
+    warning_notifies: bool
+    warning_raises_priority: bool
+    warning_team_id: int | None
+    warning_assignee_id: int | None
+    warning_tag: str
+    breach_notifies: bool
+    breach_raises_priority: bool
+    breach_team_id: int | None
+    breach_assignee_id: int | None
+    breach_tag: str
+    follow_up_limit: int = Field(description=FOLLOW_UP_LIMIT)
+    solves_after_follow_ups: bool = Field(description=SOLVES)
+    follow_up_message: str
+    solve_notice: str
 
 
 class CalendarIn(Schema):
@@ -157,17 +238,17 @@ def _invalid(error: SlaSettingsInvalidError) -> HttpError:
 
 
 def _policy_out(policy: Policy, order: int) -> PolicyOut:
+    spec = management.policy_spec(policy)
     return PolicyOut(
-        id=policy.pk, order=order, name=policy.name, is_active=policy.is_active,
-        calendar_id=policy.calendar_id, tiers=policy.tiers, priorities=policy.priorities,
-        channels=policy.channels, categories=policy.categories, tags=policy.tags,
-        sensitivities=policy.sensitivities,
+        id=policy.pk,
+        order=order,
+        **{name: value for name, value in asdict(spec).items() if name != "targets"},
         targets=[
             TargetOut(
                 metric=Metric(t.metric), priority=t.priority, minutes=t.minutes,
                 is_business_time=t.is_business_time, organisation_id=t.organisation_id,
             )
-            for t in policy.targets.all()
+            for t in spec.targets
         ],
     )  # fmt: skip
 
@@ -195,13 +276,8 @@ def list_policies(request: HttpRequest) -> list[PolicyOut]:
 def create_policy(request: HttpRequest, body: PolicyIn) -> Status[PolicyOut]:
     """Add a policy, checked after all the others."""
     agent = _manager(request)
-    spec = PolicySpec(
-        name=body.name, is_active=body.is_active, calendar_id=body.calendar_id,
-        tiers=tuple(body.tiers), priorities=tuple(body.priorities),
-        channels=tuple(body.channels), categories=tuple(body.categories),
-        tags=tuple(body.tags), sensitivities=tuple(body.sensitivities),
-        targets=_targets(body.targets),
-    )  # fmt: skip
+    fields = body.model_dump(exclude={"targets"})
+    spec = PolicySpec(**_tuples(fields), targets=_targets(body.targets))
     try:
         policy = management.create_policy(agent, spec)
     except SlaSettingsInvalidError as error:
@@ -233,27 +309,17 @@ def update_policy(request: HttpRequest, policy_id: int, body: PolicyPatch) -> Po
 
 
 def _patched_policy(policy: Policy, body: PolicyPatch) -> PolicySpec:
-    targets = (
-        _targets(body.targets)
-        if body.targets is not None
-        else tuple(
-            TargetSpec(t.metric, t.priority, t.minutes, t.is_business_time, t.organisation_id)
-            for t in policy.targets.all()
-        )
-    )
-    calendar_id = body.calendar_id if "calendar_id" in body.model_fields_set else policy.calendar_id
-    return PolicySpec(
-        name=_given(body.name, policy.name),
-        is_active=_given(body.is_active, policy.is_active),
-        calendar_id=calendar_id,
-        tiers=tuple(_given(body.tiers, policy.tiers)),
-        priorities=tuple(_given(body.priorities, policy.priorities)),
-        channels=tuple(_given(body.channels, policy.channels)),
-        categories=tuple(_given(body.categories, policy.categories)),
-        tags=tuple(_given(body.tags, policy.tags)),
-        sensitivities=tuple(_given(body.sensitivities, policy.sensitivities)),
-        targets=targets,
-    )
+    sent = body.model_dump(include=body.model_fields_set - {"order", "targets"})
+    changes = {
+        name: value for name, value in sent.items() if value is not None or name in _CLEARABLE
+    }
+    spec = replace(management.policy_spec(policy), **_tuples(changes))
+    return spec if body.targets is None else replace(spec, targets=_targets(body.targets))
+
+
+def _tuples(fields: dict[str, Any]) -> dict[str, Any]:
+    """The JSON lists as the tuples `PolicySpec` holds."""
+    return {name: tuple(v) if isinstance(v, list) else v for name, v in fields.items()}
 
 
 def _given(value: T | None, current: T) -> T:

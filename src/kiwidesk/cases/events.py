@@ -311,3 +311,57 @@ def sla_breached(
         due_at=due_at.isoformat(),
         actions=actions,
     )
+
+
+def follow_up_sent(message: Message, *, due_at: datetime, reminder: int, limit: int) -> Event:
+    """Record the automated reminder a follow-up clock owed at `due_at` (number `reminder`)."""
+    return _record(
+        message.case,
+        EventKind.FOLLOW_UP_SENT,
+        None,
+        at=message.created_at,
+        thread=message.thread,
+        message=message,
+        metric="follow_up",
+        due_at=due_at.isoformat(),
+        reminder=reminder,
+        limit=limit,
+    )
+
+
+def follow_up_refused(
+    case: Case,
+    *,
+    thread: Thread | None,
+    due_at: datetime,
+    what: str,
+    reason: str,
+    at: datetime,
+) -> Event:
+    """Record that `what` (a reminder, the solve notice) owed at `due_at` did not go, and why."""
+    return _record(
+        case,
+        EventKind.FOLLOW_UP_REFUSED,
+        None,
+        at=at,
+        thread=thread,
+        metric="follow_up",
+        due_at=due_at.isoformat(),
+        what=what,
+        reason=reason,
+    )
+
+
+def solved_after_follow_ups(message: Message, *, due_at: datetime, reminders: int) -> Event:
+    """Record that the case was solved with its notice after `reminders` went unanswered."""
+    return _record(
+        message.case,
+        EventKind.SOLVED_AFTER_FOLLOW_UPS,
+        None,
+        at=message.created_at,
+        thread=message.thread,
+        message=message,
+        metric="follow_up",
+        due_at=due_at.isoformat(),
+        reminders=reminders,
+    )

@@ -290,6 +290,9 @@ class EventKind(models.TextChoices):
     CHAT_ENDED = "chat_ended", "Chat ended"
     SLA_WARNING = "sla_warning", "SLA warning"
     SLA_BREACHED = "sla_breached", "SLA breached"
+    FOLLOW_UP_SENT = "follow_up_sent", "Reminder sent"
+    FOLLOW_UP_REFUSED = "follow_up_refused", "Reminder not sent"
+    SOLVED_AFTER_FOLLOW_UPS = "solved_after_follow_ups", "Solved after reminders"
 
 
 class Event(models.Model):

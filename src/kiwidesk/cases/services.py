@@ -240,6 +240,33 @@ def reply(
 
 
 @transaction.atomic
+def send_automated(thread: Thread, *, text: str, at: datetime | None = None) -> Message:
+    """Send a message no agent wrote (an SLA reminder) to the party of `thread`.
+
+    Queued for its channel after the commit and refused first if the channel would
+    refuse it, as `reply`; but it is marked automated, so it is nobody's reply for any
+    reply metric, and it changes no status.
+    """
+    at = at or timezone.now()
+    case = _lock(thread.case_id)
+    _ensure_not_merged(case)
+    outbox.ensure_sendable(thread, at=at)
+    # The automated flag rides on the same details an auto-reply arrives with.
+    message = _add_message(
+        case,
+        thread,
+        None,
+        direction=Direction.OUTBOUND,
+        text=text,
+        inbound=InboundDetails(is_automated=True),
+        at=at,
+    )
+    OutboxItem.objects.create(message=message, due_at=message.created_at)
+    transaction.on_commit(partial(_queue_send, message.pk), robust=True)
+    return message
+
+
+@transaction.atomic
 def add_note(
     actor: Agent,
     case: Case,

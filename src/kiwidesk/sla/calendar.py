@@ -34,6 +34,9 @@ The four operations take aware datetimes (a naive one raises ``ValueError``) and
 - ``next_open(c, t)``: ``t`` itself when open, else the start of the next opening.
 - ``is_open(c, t)``.
 
+``between_micros`` and ``add_micros`` are the same on microseconds since 1970 (UTC), for
+callers that already count in them (the SLA derivation: no datetime made per question).
+
 Speed: a calendar is compiled lazily, one span of about a year at a time, into sorted UTC open
 intervals with cumulative open time, cached per calendar (equal calendars share it). ``between``
 is then two bisections and a subtraction, ``add`` one bisection on the cumulative open time.
@@ -55,9 +58,13 @@ __all__ = [
     "Interval",
     "WeeklyHours",
     "add",
+    "add_micros",
     "between",
+    "between_micros",
+    "from_micros",
     "is_open",
     "next_open",
+    "to_micros",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -231,21 +238,7 @@ def next_open(calendar: Calendar, instant: datetime) -> datetime:
 
 def between(calendar: Calendar, start: datetime, end: datetime) -> timedelta:
     """Business time from ``start`` to ``end``; zero when ``end`` is not after ``start``."""
-    first = _micros(start)
-    last = _micros(end)
-    if last <= first:
-        return _ZERO
-    timeline = calendar._timeline
-    first_number = first >> _SPAN_BITS
-    last_number = last >> _SPAN_BITS
-    if first_number == last_number:
-        span = timeline.span(first_number)
-        return _MICROSECOND * (span.open_before(last) - span.open_before(first))
-    span = timeline.span(first_number)
-    total = span.total - span.open_before(first)
-    for number in range(first_number + 1, last_number):
-        total += timeline.span(number).total
-    return _MICROSECOND * (total + timeline.span(last_number).open_before(last))
+    return _MICROSECOND * between_micros(calendar, _micros(start), _micros(end))
 
 
 def add(calendar: Calendar, start: datetime, duration: timedelta) -> datetime:
@@ -253,18 +246,49 @@ def add(calendar: Calendar, start: datetime, duration: timedelta) -> datetime:
     ``start``: always an open instant, so time used up at closing lands on the next opening."""
     if duration < _ZERO:
         raise ValueError("business time to add must not be negative")
-    moment = _micros(start)
+    return _instant(add_micros(calendar, _micros(start), duration // _MICROSECOND))
+
+
+def between_micros(calendar: Calendar, first: int, last: int) -> int:
+    """``between`` on microseconds since 1970 (UTC), for callers that count in them."""
+    if last <= first:
+        return 0
+    timeline = calendar._timeline
+    first_number = first >> _SPAN_BITS
+    last_number = last >> _SPAN_BITS
+    if first_number == last_number:
+        span = timeline.span(first_number)
+        return span.open_before(last) - span.open_before(first)
+    span = timeline.span(first_number)
+    total = span.total - span.open_before(first)
+    for number in range(first_number + 1, last_number):
+        total += timeline.span(number).total
+    return total + timeline.span(last_number).open_before(last)
+
+
+def add_micros(calendar: Calendar, moment: int, duration: int) -> int:
+    """``add`` on microseconds since 1970 (UTC); ``duration`` must not be negative."""
     timeline = calendar._timeline
     number = moment >> _SPAN_BITS
     span = timeline.span(number)
     # The target is an amount of open time counted from the start of ``span``.
-    target = span.open_before(moment) + duration // _MICROSECOND
+    target = span.open_before(moment) + duration
     while target >= span.total:
         target -= span.total
         number += 1
         span = timeline.span(number)
     index = bisect_right(span.open_after, target)
-    return _instant(span.starts[index] + target - span.open_until[index])
+    return span.starts[index] + target - span.open_until[index]
+
+
+def to_micros(instant: datetime) -> int:
+    """An aware datetime as microseconds since 1970 (UTC)."""
+    return _micros(instant)
+
+
+def from_micros(moment: int) -> datetime:
+    """Microseconds since 1970 as an aware UTC datetime."""
+    return _instant(moment)
 
 
 def _micros(instant: datetime) -> int:

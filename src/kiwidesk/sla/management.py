@@ -9,7 +9,7 @@ clocks count in it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -17,17 +17,29 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
-from kiwidesk.accounts.models import Agent, Role
+from kiwidesk.accounts.models import Agent, Role, Team
 from kiwidesk.cases.models import OPEN_STATUSES, Case, Channel, Priority, Sensitivity
+from kiwidesk.cases.services import normalise_tags
 from kiwidesk.contacts.models import Organisation, Tier
 from kiwidesk.privacy.models import AuditOutcome, AuditRecord
 from kiwidesk.sla.metrics import Metric
-from kiwidesk.sla.models import BusinessCalendar, Policy, Target
+from kiwidesk.sla.models import (
+    DEFAULT_FOLLOW_UP_MESSAGE,
+    DEFAULT_SOLVE_NOTICE,
+    BusinessCalendar,
+    Policy,
+    Target,
+)
 
 RECOMPUTE_BATCH = 500
 # A year: longer is a typo, and the column holds a 32-bit integer.
 MAX_TARGET_MINUTES = 525_600
 MANAGER_ROLES = frozenset({Role.LEAD, Role.ADMIN})
+MAX_FOLLOW_UPS = 20
+# As long as a case's tag name (cases.models.Tag).
+MAX_TAG_LENGTH = 50
+# A reminder is a short email or chat message; ten thousand characters is a paste gone wrong.
+MAX_MESSAGE_LENGTH = 10_000
 _POSITION_STEP = 10
 
 
@@ -36,11 +48,19 @@ class SlaManagementForbiddenError(PermissionError):
 
 
 class SlaSettingsInvalidError(ValueError):
-    """A policy or calendar as asked for breaks a rule; `messages` says which ones."""
+    """A policy or calendar as asked for breaks a rule; `messages` says which ones.
 
-    def __init__(self, messages: Sequence[str]) -> None:
-        super().__init__("; ".join(messages))
-        self.messages = list(messages)
+    `by_field` holds the messages that concern one field (named as in `PolicySpec`), so
+    a form can show each next to its field, `general` the others; `messages` holds all.
+    """
+
+    def __init__(
+        self, messages: Sequence[str], *, by_field: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
+        self.general = list(messages)
+        self.by_field = {name: list(texts) for name, texts in (by_field or {}).items() if texts}
+        self.messages = [*messages, *(text for texts in self.by_field.values() for text in texts)]
+        super().__init__("; ".join(self.messages))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +86,23 @@ class PolicySpec:
     tags: tuple[str, ...] = ()
     sensitivities: tuple[str, ...] = ()
     targets: tuple[TargetSpec, ...] = ()
+    # What a warning and a breach do (sla.actions); ids name a team and an agent.
+    warn_minutes_before: int | None = None
+    warning_notifies: bool = False
+    warning_raises_priority: bool = False
+    warning_team_id: int | None = None
+    warning_assignee_id: int | None = None
+    warning_tag: str = ""
+    breach_notifies: bool = False
+    breach_raises_priority: bool = False
+    breach_team_id: int | None = None
+    breach_assignee_id: int | None = None
+    breach_tag: str = ""
+    # The follow-up cadence: how many reminders, and whether the case is then solved.
+    follow_up_limit: int = 3
+    solves_after_follow_ups: bool = False
+    follow_up_message: str = DEFAULT_FOLLOW_UP_MESSAGE
+    solve_notice: str = DEFAULT_SOLVE_NOTICE
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +178,32 @@ def move_policy(agent: Agent, policy: Policy, *, to_index: int) -> list[Policy]:
     return ordered
 
 
+def policy_spec(policy: Policy) -> PolicySpec:
+    """The policy as it is saved, every target included: the base a partial change edits."""
+    return PolicySpec(
+        name=policy.name, is_active=policy.is_active, calendar_id=policy.calendar_id,
+        tiers=tuple(policy.tiers), priorities=tuple(policy.priorities),
+        channels=tuple(policy.channels), categories=tuple(policy.categories),
+        tags=tuple(policy.tags), sensitivities=tuple(policy.sensitivities),
+        targets=tuple(
+            TargetSpec(t.metric, t.priority, t.minutes, t.is_business_time, t.organisation_id)
+            for t in policy.targets.all()
+        ),
+        warn_minutes_before=policy.warn_minutes_before,
+        warning_notifies=policy.warning_notifies,
+        warning_raises_priority=policy.warning_raises_priority,
+        warning_team_id=policy.warning_team_id, warning_assignee_id=policy.warning_assignee_id,
+        warning_tag=policy.warning_tag,
+        breach_notifies=policy.breach_notifies,
+        breach_raises_priority=policy.breach_raises_priority,
+        breach_team_id=policy.breach_team_id, breach_assignee_id=policy.breach_assignee_id,
+        breach_tag=policy.breach_tag,
+        follow_up_limit=policy.follow_up_limit,
+        solves_after_follow_ups=policy.solves_after_follow_ups,
+        follow_up_message=policy.follow_up_message, solve_notice=policy.solve_notice,
+    )  # fmt: skip
+
+
 def policy_index(policy: Policy) -> int:
     """Where a policy stands in the order (0: first)."""
     ids = list(Policy.objects.order_by("position", "id").values_list("pk", flat=True))
@@ -157,6 +220,7 @@ def _save_policy(policy: Policy, spec: PolicySpec) -> None:
     policy.categories = _words(spec.categories)
     policy.tags = _words(spec.tags)
     policy.sensitivities = list(spec.sensitivities)
+    _set_actions(policy, spec)
     policy.save()
     policy.targets.all().delete()
     Target.objects.bulk_create(
@@ -170,6 +234,29 @@ def _save_policy(policy: Policy, spec: PolicySpec) -> None:
         )
         for target in spec.targets
     )
+
+
+def _set_actions(policy: Policy, spec: PolicySpec) -> None:
+    policy.warn_minutes_before = spec.warn_minutes_before
+    policy.warning_notifies = spec.warning_notifies
+    policy.warning_raises_priority = spec.warning_raises_priority
+    policy.warning_team_id = spec.warning_team_id
+    policy.warning_assignee_id = spec.warning_assignee_id
+    policy.warning_tag = _tag(spec.warning_tag)
+    policy.breach_notifies = spec.breach_notifies
+    policy.breach_raises_priority = spec.breach_raises_priority
+    policy.breach_team_id = spec.breach_team_id
+    policy.breach_assignee_id = spec.breach_assignee_id
+    policy.breach_tag = _tag(spec.breach_tag)
+    policy.follow_up_limit = spec.follow_up_limit
+    policy.solves_after_follow_ups = spec.solves_after_follow_ups
+    policy.follow_up_message = spec.follow_up_message.strip()
+    policy.solve_notice = spec.solve_notice.strip()
+
+
+def _tag(name: str) -> str:
+    """The tag as a case stores it (cases.services.normalise_tags); empty: no tag."""
+    return next(iter(normalise_tags([name])), "")
 
 
 def _words(values: Iterable[str]) -> list[str]:
@@ -188,8 +275,78 @@ def _check_policy(spec: PolicySpec) -> None:
         *_calendar_problems(spec.calendar_id),
         *_target_problems(spec.targets),
     ]
-    if problems:
-        raise SlaSettingsInvalidError(problems)
+    by_field = _action_problems(spec)
+    if problems or any(by_field.values()):
+        raise SlaSettingsInvalidError(problems, by_field=by_field)
+
+
+def _action_problems(spec: PolicySpec) -> dict[str, list[str]]:
+    """What is wrong with the warning, breach and follow-up settings, per field."""
+    return {
+        "warn_minutes_before": _warn_minutes_problems(spec.warn_minutes_before),
+        "warning_team_id": _team_problems("On warning", spec.warning_team_id),
+        "warning_assignee_id": _assignee_problems("On warning", spec.warning_assignee_id),
+        "warning_tag": _tag_problems("On warning", spec.warning_tag),
+        "breach_team_id": _team_problems("On breach", spec.breach_team_id),
+        "breach_assignee_id": _assignee_problems("On breach", spec.breach_assignee_id),
+        "breach_tag": _tag_problems("On breach", spec.breach_tag),
+        "follow_up_limit": _follow_up_limit_problems(spec.follow_up_limit),
+        "follow_up_message": _message_problems("The reminder text", spec.follow_up_message),
+        "solve_notice": _message_problems("The solve notice", spec.solve_notice),
+    }
+
+
+def _warn_minutes_problems(minutes: int | None) -> list[str]:
+    if minutes is None:
+        return []
+    if minutes < 1:
+        return ["Warn at least 1 minute before a clock is due, or leave it empty for no warning."]
+    if minutes > MAX_TARGET_MINUTES:
+        return ["Warn at most a year (525600 minutes) before a clock is due."]
+    return []
+
+
+def _team_problems(when: str, team_id: int | None) -> list[str]:
+    if team_id is None or Team.objects.filter(pk=team_id).exists():
+        return []
+    return [f"{when}: there is no team {team_id}."]
+
+
+def _assignee_problems(when: str, agent_id: int | None) -> list[str]:
+    if agent_id is None:
+        return []
+    assignee = Agent.objects.filter(pk=agent_id).only("name", "email", "is_active").first()
+    if assignee is None:
+        return [f"{when}: there is no agent {agent_id}."]
+    if not assignee.is_active:
+        return [f"{when}: {assignee} is deactivated and cannot take cases."]
+    return []
+
+
+def _tag_problems(when: str, name: str) -> list[str]:
+    if "\x00" in name:
+        return [f"{when}: the tag may not hold a NUL character."]
+    if "," in name:
+        return [f"{when}: a tag is one word or phrase, without commas."]
+    if len(" ".join(name.split())) > MAX_TAG_LENGTH:
+        return [f"{when}: a tag is at most {MAX_TAG_LENGTH} characters."]
+    return []
+
+
+def _follow_up_limit_problems(limit: int) -> list[str]:
+    if 0 <= limit <= MAX_FOLLOW_UPS:
+        return []
+    return [f"Send from 0 to {MAX_FOLLOW_UPS} follow-up reminders."]
+
+
+def _message_problems(what: str, text: str) -> list[str]:
+    if "\x00" in text:
+        return [f"{what} may not hold a NUL character."]
+    if not text.strip():
+        return [f"{what} is empty."]
+    if len(text.strip()) > MAX_MESSAGE_LENGTH:
+        return [f"{what} is longer than {MAX_MESSAGE_LENGTH} characters."]
+    return []
 
 
 def _nul_problems(texts: Iterable[str]) -> list[str]:

@@ -5,19 +5,22 @@ metric, written in the same order. A metric yields its cycles as `Run`s (when it
 started, the spans it was running, when it stopped); `evaluate` measures a run
 against its target in business or calendar time.
 
-Speed matters (a rebuild reads every event of every case): events arrive as plain
-tuples (`Fact`), and a calendar-hours target is plain datetime arithmetic.
+Speed matters (a rebuild reads every event of every case, a million cases in under a
+minute): instants are whole microseconds since 1970 (UTC), as the database query
+gives them and the business calendar counts; each event is classified once into a
+few bits (`Timeline`), so a metric's walk over the events is integer tests with no
+call per event; and a clock is a plain tuple of numbers (`RawClock`) until the one
+place that shows it (`derive_clocks`) turns it into datetimes.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
-from functools import partial
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from kiwidesk.sla import calendar as business_time
 
@@ -67,18 +70,23 @@ DERIVED_KINDS = (
 )
 OPEN_STATUSES = frozenset({NEW, OPEN, PENDING_CUSTOMER, PENDING_THIRD_PARTY, ON_HOLD})
 
+Moment = int  # microseconds since 1970-01-01 UTC (calendar.to_micros)
+SECOND = 1_000_000
+
 
 class Fact(NamedTuple):
     """One event as the derivation needs it.
 
-    `status` is the new status (a status change) or the first one (case opened);
-    `team_id` the new team (team change) or the first one (case opened); `message_id`
-    ties a `call_logged` (with `reached` false for a call nobody answered) to its
-    message event. `by_agent`: a human agent acted (assistants and automations do not).
+    `at` in microseconds since 1970 (UTC); `status` is the new status (a status change)
+    or the first one (case opened); `team_id` the new team (team change) or the first
+    one (case opened); `message_id` ties a `call_logged` (with `reached` false for a
+    call nobody answered) to its message event. `by_agent`: a human agent acted
+    (assistants and automations do not). The flags are anything true or false (a
+    rebuild passes SQLite's 0 and 1 as they come).
     """
 
     kind: str
-    at: datetime
+    at: Moment
     thread_id: int | None = None
     party: str = ""
     is_automated: bool = False
@@ -87,6 +95,8 @@ class Fact(NamedTuple):
     team_id: int | None = None
     message_id: int | None = None
     reached: bool = True
+    # The case, when the facts of many cases are read at once (a rebuild).
+    case_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,25 +114,45 @@ class Targets:
     # Third-party response: by the third party's organisation id; None is the general one.
     third_party: Mapping[int | None, Target] = field(default_factory=dict)
     thread_organisations: Mapping[int, int | None] = field(default_factory=dict)
+    # Follow-up cadence: the automated messages to the customer in one pending stretch
+    # after which no cycle starts (None: no limit). policies.targets_for counts the
+    # policy's reminders, plus its solve notice when it solves after them.
+    follow_up_limit: int | None = None
 
 
-Span = tuple[datetime, datetime | None]  # running from, until (None: still running)
+Span = tuple[Moment, Moment | None]  # running from, until (None: still running)
 
 
 class Run(NamedTuple):
     """One cycle of a metric: it started, ran during `spans`, and stopped (or not yet)."""
 
-    started_at: datetime
+    started_at: Moment
     spans: tuple[Span, ...]
-    stopped_at: datetime | None
+    stopped_at: Moment | None
+
+
+class RawClock(NamedTuple):
+    """A clock as of an instant: the current (or last) cycle, and counts over all cycles.
+
+    Instants in microseconds; `ClockSnapshot` is the same with datetimes. NamedTuples
+    rather than frozen dataclasses for the values made per case and per cycle: a
+    rebuild makes tens of millions, and a frozen dataclass costs several times as much
+    to create."""
+
+    metric: Metric
+    thread_id: int | None
+    state: State
+    started_at: Moment
+    due_at: Moment | None
+    stopped_at: Moment | None
+    breached_at: Moment | None
+    elapsed_seconds: int
+    cycles: int
+    breaches: int
 
 
 class ClockSnapshot(NamedTuple):
-    """A clock as of an instant: the current (or last) cycle, and counts over all cycles.
-
-    NamedTuples rather than frozen dataclasses for the values made per case and per
-    cycle: a rebuild makes tens of millions, and a frozen dataclass costs several
-    times as much to create."""
+    """A `RawClock` with its instants as aware UTC datetimes."""
 
     metric: Metric
     thread_id: int | None
@@ -136,69 +166,82 @@ class ClockSnapshot(NamedTuple):
     breaches: int
 
 
-# Timeline helpers ---------------------------------------------------------------------
+# The timeline: each event classified once ----------------------------------------------
+
+ASKS = 1  # a customer message (inbound on the customer's thread, not automated)
+REPLIES = 2  # a public agent reply (outbound to the customer, by a human, not automated)
+SOLVES = 4  # a status change to solved or closed
+SETS_STATUS = 8  # the case opened or changed status (the fact's `status`)
+SETS_TEAM = 16  # the case opened or changed team (the fact's `team_id`)
+WRITES_CUSTOMER = 32  # any message we sent the customer, automated or not
+WRITES_THIRD_PARTY = 64  # a message we sent on a third-party thread
+THIRD_PARTY_ANSWERS = 128  # a third party's message that is not automated
 
 
-def _is_customer_message(fact: Fact) -> bool:
-    return fact.kind == MESSAGE_RECEIVED and fact.party == CUSTOMER and not fact.is_automated
+class Timeline(NamedTuple):
+    """A case's facts in time order with the bits that say what each one is, and its
+    status changes (from its opening on) as two lists for bisecting."""
+
+    marked: list[tuple[int, Fact]]
+    change_times: list[Moment]
+    change_statuses: list[str]
 
 
-def _is_public_reply(fact: Fact) -> bool:
-    return (
-        fact.kind == MESSAGE_SENT
-        and fact.party == CUSTOMER
-        and fact.by_agent
-        and not fact.is_automated
-    )
-
-
-def without_unreached_calls(facts: Sequence[Fact]) -> Sequence[Fact]:
-    """The facts less the message events of calls that reached nobody.
-
-    Such a call is no message to anyone: not a reply, not a reminder, not an answer.
-    Every `*_runs` function expects its facts passed through this (derive_clocks does).
-    """
+def timeline(facts: Sequence[Fact]) -> Timeline:
+    """Classify every fact once, leaving out the message events of calls that reached
+    nobody: such a call is no message to anyone (not a reply, a reminder or an answer)."""
     unreached = {
         f.message_id for f in facts if f.kind == CALL_LOGGED and not f.reached and f.message_id
     }
-    if not unreached:
-        return facts
-    return [f for f in facts if f.kind == CALL_LOGGED or f.message_id not in unreached]
-
-
-class StatusChanges(NamedTuple):
-    """When the case's status changed (from its opening on) and to what, in time order."""
-
-    times: list[datetime]
-    statuses: list[str]
-
-
-# The last facts' status changes: several metrics of one case ask for them in a row.
-_last_changes: tuple[object, StatusChanges] = (None, StatusChanges([], []))
-
-
-def _status_changes(facts: Sequence[Fact]) -> StatusChanges:
-    global _last_changes
-    last_facts, changes = _last_changes  # one read of the pair: safe across threads
-    if last_facts is not facts:
-        moments = [f for f in facts if f.kind in (CASE_OPENED, STATUS_CHANGED)]
-        changes = StatusChanges([f.at for f in moments], [f.status for f in moments])
-        _last_changes = (facts, changes)
-    return changes
-
-
-def _is_solve(fact: Fact) -> bool:
-    return fact.kind == STATUS_CHANGED and fact.status in SOLVED_STATUSES
+    marked: list[tuple[int, Fact]] = []
+    times: list[Moment] = []
+    statuses: list[str] = []
+    for fact in facts:
+        kind = fact.kind
+        if kind == MESSAGE_RECEIVED:
+            if unreached and fact.message_id in unreached:
+                continue
+            if fact.is_automated:
+                mark = 0
+            elif fact.party == CUSTOMER:
+                mark = ASKS
+            elif fact.party == THIRD_PARTY and fact.thread_id is not None:
+                mark = THIRD_PARTY_ANSWERS
+            else:
+                mark = 0
+        elif kind == MESSAGE_SENT:
+            if unreached and fact.message_id in unreached:
+                continue
+            if fact.party == CUSTOMER:
+                mark = WRITES_CUSTOMER
+                if fact.by_agent and not fact.is_automated:
+                    mark |= REPLIES
+            elif fact.party == THIRD_PARTY and fact.thread_id is not None:
+                mark = WRITES_THIRD_PARTY
+            else:
+                mark = 0
+        elif kind == STATUS_CHANGED:
+            mark = SETS_STATUS | (SOLVES if fact.status in SOLVED_STATUSES else 0)
+            times.append(fact.at)
+            statuses.append(fact.status)
+        elif kind == CASE_OPENED:
+            mark = SETS_STATUS | SETS_TEAM
+            times.append(fact.at)
+            statuses.append(fact.status)
+        elif kind == TEAM_CHANGED:
+            mark = SETS_TEAM
+        else:
+            continue
+        if mark:
+            marked.append((mark, fact))
+    return Timeline(marked, times, statuses)
 
 
 def _spans_while(
-    changes: StatusChanges,
-    statuses: frozenset[str],
-    start: datetime,
-    stop: datetime | None,
+    line: Timeline, statuses: frozenset[str], start: Moment, stop: Moment | None
 ) -> tuple[Span, ...]:
     """The spans within [start, stop) during which the case's status is one of `statuses`."""
-    times, values = changes
+    times, values = line.change_times, line.change_statuses
     count = len(times)
     spans: list[Span] = []
     # The status in force at `start` is the last change at or before it.
@@ -219,76 +262,68 @@ def _spans_while(
     return tuple(spans)
 
 
-def _whole_life(facts: Sequence[Fact], statuses: frozenset[str]) -> list[Run]:
+def _whole_life(line: Timeline, statuses: frozenset[str]) -> list[Run]:
     """One run from creation, counting while the status is in `statuses`, stopped if solved."""
-    changes = _status_changes(facts)
-    if not changes.times:
+    times = line.change_times
+    if not times:
         return []
-    opened_at = changes.times[0]
-    stopped_at = changes.times[-1] if changes.statuses[-1] in SOLVED_STATUSES else None
-    return [Run(opened_at, _spans_while(changes, statuses, opened_at, None), stopped_at)]
+    opened_at = times[0]
+    stopped_at = times[-1] if line.change_statuses[-1] in SOLVED_STATUSES else None
+    return [Run(opened_at, _spans_while(line, statuses, opened_at, None), stopped_at)]
 
 
-def _cycles(starts_stops: Iterable[tuple[datetime, datetime | None]]) -> list[Run]:
-    return [Run(start, ((start, stop),), stop) for start, stop in starts_stops]
+Cycle = tuple[Moment, Moment | None]
+
+
+def _runs(cycles: list[Cycle]) -> list[Run]:
+    return [Run(start, ((start, stop),), stop) for start, stop in cycles]
 
 
 # The metrics, in the order of docs/sla.md ---------------------------------------------
 
 
-def first_reply_runs(facts: Sequence[Fact]) -> list[Run]:
+def first_reply_runs(line: Timeline) -> list[Run]:
     """From the first customer message to the first public agent reply (or solve)."""
-    start: datetime | None = None
-    for fact in facts:
-        if start is None and _is_customer_message(fact):
-            start = fact.at
-        elif start is not None and (_is_public_reply(fact) or _is_solve(fact)):
-            return _cycles([(start, fact.at)])
-    return [] if start is None else _cycles([(start, None)])
+    start: Moment | None = None
+    for mark, fact in line.marked:
+        if start is None:
+            if mark & ASKS:
+                start = fact.at
+        elif mark & (REPLIES | SOLVES):
+            return _runs([(start, fact.at)])
+    return [] if start is None else _runs([(start, None)])
 
 
-def next_reply_runs(facts: Sequence[Fact]) -> list[Run]:
+def next_reply_runs(line: Timeline) -> list[Run]:
     """From the oldest unanswered customer message after the first reply to the next reply."""
-    cycles: list[tuple[datetime, datetime | None]] = []
+    cycles: list[Cycle] = []
     first_asked = first_done = False
-    start: datetime | None = None
-    for fact in facts:
-        is_stop = _is_public_reply(fact) or _is_solve(fact)
-        if _is_customer_message(fact):
+    start: Moment | None = None
+    for mark, fact in line.marked:
+        if mark & ASKS:
             if first_done and start is None:
                 start = fact.at
             first_asked = True
-        elif is_stop and start is not None:
-            cycles.append((start, fact.at))
-            start = None
-        elif is_stop and first_asked:
-            first_done = True
+        elif mark & (REPLIES | SOLVES):
+            if start is not None:
+                cycles.append((start, fact.at))
+                start = None
+            elif first_asked:
+                first_done = True
     if start is not None:
         cycles.append((start, None))
-    return _cycles(cycles)
+    return _runs(cycles)
 
 
-# The last facts' update cycles: periodic and pausable update ask for them in a row.
-_last_updates: tuple[object, list[tuple[datetime, datetime | None]]] = (None, [])
-
-
-def _update_cycles(facts: Sequence[Fact]) -> list[tuple[datetime, datetime | None]]:
-    global _last_updates
-    last_facts, cycles = _last_updates  # one read of the pair: safe across threads
-    if last_facts is not facts:
-        cycles = _update_cycles_of(facts)
-        _last_updates = (facts, cycles)
-    return cycles
-
-
-def _update_cycles_of(facts: Sequence[Fact]) -> list[tuple[datetime, datetime | None]]:
-    cycles: list[tuple[datetime, datetime | None]] = []
-    start: datetime | None = None
+def _update_cycles(line: Timeline) -> list[Cycle]:
+    """From each public agent reply to the next one; solving ends a cycle and starts none."""
+    cycles: list[Cycle] = []
+    start: Moment | None = None
     solved = False
-    for fact in facts:
-        if fact.kind in (CASE_OPENED, STATUS_CHANGED):
+    for mark, fact in line.marked:
+        if mark & SETS_STATUS:
             solved = fact.status in SOLVED_STATUSES
-        if _is_public_reply(fact) or (solved and start is not None):
+        if mark & REPLIES or (solved and start is not None):
             if start is not None:
                 cycles.append((start, fact.at))
             start = None if solved else fact.at
@@ -297,51 +332,54 @@ def _update_cycles_of(facts: Sequence[Fact]) -> list[tuple[datetime, datetime | 
     return cycles
 
 
-def periodic_update_runs(facts: Sequence[Fact]) -> list[Run]:
+def periodic_update_runs(line: Timeline) -> list[Run]:
     """From each public agent reply to the next one, never paused."""
-    return _cycles(_update_cycles(facts))
+    return _runs(_update_cycles(line))
 
 
-def pausable_update_runs(facts: Sequence[Fact]) -> list[Run]:
+_UPDATE_RUNNING = OPEN_STATUSES - {PENDING_CUSTOMER}
+
+
+def pausable_update_runs(line: Timeline) -> list[Run]:
     """As periodic update, paused while pending-customer."""
-    changes = _status_changes(facts)
-    running = OPEN_STATUSES - {PENDING_CUSTOMER}
     return [
-        Run(start, _spans_while(changes, running, start, stop), stop)
-        for start, stop in _update_cycles(facts)
+        Run(start, _spans_while(line, _UPDATE_RUNNING, start, stop), stop)
+        for start, stop in _update_cycles(line)
     ]
 
 
-def customer_wait_runs(facts: Sequence[Fact]) -> list[Run]:
+def customer_wait_runs(line: Timeline) -> list[Run]:
     """From creation to solved, paused only while pending-customer; a reopen resumes it."""
-    return _whole_life(facts, OPEN_STATUSES - {PENDING_CUSTOMER})
+    return _whole_life(line, OPEN_STATUSES - {PENDING_CUSTOMER})
 
 
-def agent_work_runs(facts: Sequence[Fact]) -> list[Run]:
+def agent_work_runs(line: Timeline) -> list[Run]:
     """From creation to solved, counting only while new or open."""
-    return _whole_life(facts, frozenset({NEW, OPEN}))
+    return _whole_life(line, frozenset({NEW, OPEN}))
 
 
-def resolution_runs(facts: Sequence[Fact]) -> list[Run]:
+def resolution_runs(line: Timeline) -> list[Run]:
     """From creation to solved, never paused; a reopen resumes it."""
-    return _whole_life(facts, OPEN_STATUSES)
+    return _whole_life(line, OPEN_STATUSES)
 
 
-def team_ownership_runs(facts: Sequence[Fact]) -> list[Run]:
+def team_ownership_runs(line: Timeline) -> list[Run]:
     """From a team's assignment until another team (or none) takes it, or it is solved."""
-    cycles: list[tuple[datetime, datetime | None]] = []
-    start: datetime | None = None
+    cycles: list[Cycle] = []
+    start: Moment | None = None
     team_id: int | None = None
     solved = False
-    for fact in facts:
-        if fact.kind == CASE_OPENED:
+    for mark, fact in line.marked:
+        if mark & SETS_TEAM and mark & SETS_STATUS:  # the case opened
             team_id, solved = fact.team_id, fact.status in SOLVED_STATUSES
-        elif fact.kind == TEAM_CHANGED and fact.team_id != team_id:
+        elif mark & SETS_TEAM:
+            if fact.team_id == team_id:
+                continue
             team_id = fact.team_id
             if start is not None:
                 cycles.append((start, fact.at))
                 start = None
-        elif fact.kind == STATUS_CHANGED:
+        elif mark & SETS_STATUS:
             solved = fact.status in SOLVED_STATUSES
             if solved and start is not None:
                 cycles.append((start, fact.at))
@@ -352,53 +390,63 @@ def team_ownership_runs(facts: Sequence[Fact]) -> list[Run]:
             start = fact.at
     if start is not None:
         cycles.append((start, None))
-    return _cycles(cycles)
+    return _runs(cycles)
 
 
-def third_party_response_runs(facts: Sequence[Fact]) -> dict[int, list[Run]]:
+def third_party_response_runs(line: Timeline) -> dict[int, list[Run]]:
     """Per third-party thread: from each message we send to their next (not automated) answer."""
-    cycles: dict[int, list[tuple[datetime, datetime | None]]] = {}
-    waiting: dict[int, datetime] = {}
-    for fact in facts:
-        thread_id = fact.thread_id
-        if _is_solve(fact):
+    cycles: dict[int, list[Cycle]] = {}
+    waiting: dict[int, Moment] = {}
+    for mark, fact in line.marked:
+        if mark & SOLVES:
             for waiting_thread, start in waiting.items():
                 cycles[waiting_thread].append((start, fact.at))
             waiting.clear()
-        elif thread_id is None or fact.party != THIRD_PARTY:
-            continue
-        elif fact.kind == MESSAGE_SENT and thread_id not in waiting:
-            waiting[thread_id] = fact.at
-            cycles.setdefault(thread_id, [])
-        elif fact.kind == MESSAGE_RECEIVED and not fact.is_automated and thread_id in waiting:
-            cycles[thread_id].append((waiting.pop(thread_id), fact.at))
+        elif mark & WRITES_THIRD_PARTY:
+            thread_id = fact.thread_id
+            if thread_id is not None and thread_id not in waiting:
+                waiting[thread_id] = fact.at
+                cycles.setdefault(thread_id, [])
+        elif mark & THIRD_PARTY_ANSWERS:
+            thread_id = fact.thread_id
+            if thread_id is not None and thread_id in waiting:
+                cycles[thread_id].append((waiting.pop(thread_id), fact.at))
     for thread_id, start in waiting.items():
         cycles[thread_id].append((start, None))
-    return {thread_id: _cycles(spans) for thread_id, spans in cycles.items()}
+    return {thread_id: _runs(spans) for thread_id, spans in cycles.items()}
 
 
-def follow_up_runs(facts: Sequence[Fact]) -> list[Run]:
+def follow_up_runs(line: Timeline, limit: int | None = None) -> list[Run]:
     """While pending-customer: from the pause, and from each message we send the customer,
-    to the next message we send (a reminder owed); stopped when the case leaves pending."""
-    cycles: list[tuple[datetime, datetime | None]] = []
-    start: datetime | None = None
-    for fact in facts:
-        if fact.kind in (CASE_OPENED, STATUS_CHANGED):
-            pending = fact.status == PENDING_CUSTOMER
+    to the next message we send (a reminder owed); stopped when the case leaves pending.
+
+    Once `limit` automated messages went to the customer in one pending stretch, no
+    cycle starts until the case leaves pending-customer and comes back.
+    """
+    cycles: list[Cycle] = []
+    start: Moment | None = None
+    pending = False
+    automated = 0
+    for mark, fact in line.marked:
+        if mark & SETS_STATUS:
+            was_pending, pending = pending, fact.status == PENDING_CUSTOMER
             if start is not None and not pending:
                 cycles.append((start, fact.at))
                 start = None
-            elif start is None and pending:
-                start = fact.at
-        elif fact.kind == MESSAGE_SENT and fact.party == CUSTOMER and start is not None:
-            cycles.append((start, fact.at))
-            start = fact.at
+            elif pending and not was_pending:
+                automated = 0
+                start = fact.at if limit is None or limit > 0 else None
+        elif mark & WRITES_CUSTOMER and pending:
+            automated += fact.is_automated
+            if start is not None:
+                cycles.append((start, fact.at))
+            start = fact.at if limit is None or automated < limit else None
     if start is not None:
         cycles.append((start, None))
-    return _cycles(cycles)
+    return _runs(cycles)
 
 
-CASE_METRICS: dict[Metric, Callable[[Sequence[Fact]], list[Run]]] = {
+CASE_METRICS: dict[Metric, Callable[[Timeline], list[Run]]] = {
     Metric.FIRST_REPLY: first_reply_runs,
     Metric.NEXT_REPLY: next_reply_runs,
     Metric.PERIODIC_UPDATE: periodic_update_runs,
@@ -407,8 +455,7 @@ CASE_METRICS: dict[Metric, Callable[[Sequence[Fact]], list[Run]]] = {
     Metric.AGENT_WORK: agent_work_runs,
     Metric.RESOLUTION: resolution_runs,
     Metric.TEAM_OWNERSHIP: team_ownership_runs,
-    Metric.FOLLOW_UP: follow_up_runs,
-}
+}  # and follow-up (it needs the policy's limit) and third-party response (per thread)
 
 
 # Measuring a run against its target ---------------------------------------------------
@@ -416,24 +463,29 @@ CASE_METRICS: dict[Metric, Callable[[Sequence[Fact]], list[Run]]] = {
 
 class Measure(NamedTuple):
     state: State
-    due_at: datetime | None
-    breached_at: datetime | None
+    due_at: Moment | None
+    breached_at: Moment | None
     elapsed_seconds: int
 
 
-def evaluate(
-    run: Run, target: Target, calendar: business_time.Calendar, as_of: datetime
-) -> Measure:
+def evaluate(run: Run, target: Target, calendar: business_time.Calendar, as_of: Moment) -> Measure:
     """Measure one run against `target` as of `as_of` (events after it already left out).
 
     The due instant is where the elapsed time reaches the target while running; a run
     that is still running past it, or stopped after it, is breached.
     """
+    limit = target.seconds * SECOND
     if target.is_business_time:
-        due_at, elapsed = _business_due(run.spans, target, calendar, as_of)
+        due_at, elapsed = _business_due(run.spans, limit, calendar, as_of)
     else:
-        due_at, elapsed = _calendar_due(run.spans, target, as_of)
+        due_at, elapsed = _calendar_due(run.spans, limit, as_of)
     running = bool(run.spans) and run.spans[-1][1] is None
+    return _measure(run, due_at, elapsed, running, as_of)
+
+
+def _measure(
+    run: Run, due_at: Moment | None, elapsed: int, running: bool, as_of: Moment
+) -> Measure:
     breached = due_at is not None and (due_at <= as_of if running else True)
     if breached:
         state = State.BREACHED
@@ -445,78 +497,81 @@ def evaluate(
         state,
         due_at if running or breached else None,
         due_at if breached else None,
-        int(elapsed.total_seconds()),
+        elapsed // SECOND,
     )
 
 
-def _calendar_due(
-    spans: Sequence[Span], target: Target, as_of: datetime
-) -> tuple[datetime | None, timedelta]:
+def _calendar_due(spans: Sequence[Span], limit: int, as_of: Moment) -> tuple[Moment | None, int]:
     """(due instant, elapsed) in calendar time: plain arithmetic, the common and cheap case."""
-    remaining = timedelta(seconds=target.seconds)
-    elapsed = timedelta(0)
-    due_at: datetime | None = None
+    elapsed = 0
+    due_at: Moment | None = None
     for begin, end in spans:
         length = (as_of if end is None else end) - begin
-        if due_at is None and (end is None or length > remaining - elapsed):
-            due_at = begin + (remaining - elapsed)
+        if due_at is None and (end is None or length > limit - elapsed):
+            due_at = begin + (limit - elapsed)
         elapsed += length
     return due_at, elapsed
 
 
 def _business_due(
-    spans: Sequence[Span], target: Target, calendar: business_time.Calendar, as_of: datetime
-) -> tuple[datetime | None, timedelta]:
-    """(due instant, elapsed) in the calendar's business time."""
-    remaining = timedelta(seconds=target.seconds)
-    elapsed = timedelta(0)
-    due_at: datetime | None = None
+    spans: Sequence[Span], limit: int, calendar: business_time.Calendar, as_of: Moment
+) -> tuple[Moment | None, int]:
+    """(due instant, elapsed) in the calendar's business time.
+
+    While no span has reached the due instant, the elapsed time is below the limit
+    (business time up to `add(begin, d)` is `d`), so the time added is never negative.
+    """
+    between, add = _business(calendar)
+    elapsed = 0
+    due_at: Moment | None = None
     for begin, end in spans:
         if due_at is None:
-            reach = _business_add(calendar, begin, remaining - elapsed)
+            reach = add(begin, limit - elapsed)
             if end is None or reach < end:
                 due_at = reach
-        elapsed += _business_between(calendar, begin, as_of if end is None else end)
+        elapsed += between(begin, as_of if end is None else end)
     return due_at, elapsed
 
 
 # Business time asked of one calendar, remembered: a case's metrics share most of their
 # instants (four start at its opening; without pauses three whole-life metrics run over
-# the same spans), so most of its sums are asked several times in a row. Kept per
-# calendar object (held, so its id is never reused) and emptied when it grows.
+# the same spans), so most of its sums are asked several times in a row. Kept for the
+# last calendar asked (held, so its id is never reused) and emptied when it grows.
 _MEMO_LIMIT = 20_000
-_business_memo: tuple[object, dict[tuple[datetime, object], Any]] = (None, {})
+BusinessTime = tuple[Callable[[Moment, Moment], int], Callable[[Moment, int], Moment]]
+_last_business: tuple[object, BusinessTime] | None = None
 
 
-def _memo_of(calendar: business_time.Calendar) -> dict[tuple[datetime, object], Any]:
-    global _business_memo
-    owner, memo = _business_memo  # one read of the pair: safe across threads
-    if owner is not calendar or len(memo) > _MEMO_LIMIT:
-        memo = {}
-        _business_memo = (calendar, memo)
-    return memo
+def _business(calendar: business_time.Calendar) -> BusinessTime:
+    """`between` and `add` on this calendar, each remembering its answers."""
+    global _last_business
+    last = _last_business  # one read: safe across threads
+    if last is not None and last[0] is calendar:
+        return last[1]
+    between_memo: dict[tuple[Moment, Moment], int] = {}
+    add_memo: dict[tuple[Moment, int], Moment] = {}
 
+    def between(begin: Moment, end: Moment) -> int:
+        key = (begin, end)
+        found = between_memo.get(key)
+        if found is None:
+            if len(between_memo) > _MEMO_LIMIT:
+                between_memo.clear()
+            found = between_memo[key] = business_time.between_micros(calendar, begin, end)
+        return found
 
-def _business_between(
-    calendar: business_time.Calendar, begin: datetime, end: datetime
-) -> timedelta:
-    memo = _memo_of(calendar)
-    key = (begin, end)
-    found: timedelta | None = memo.get(key)
-    if found is None:
-        found = memo[key] = business_time.between(calendar, begin, end)
-    return found
+    def add(begin: Moment, duration: int) -> Moment:
+        key = (begin, duration)
+        found = add_memo.get(key)
+        if found is None:
+            if len(add_memo) > _MEMO_LIMIT:
+                add_memo.clear()
+            found = add_memo[key] = business_time.add_micros(calendar, begin, duration)
+        return found
 
-
-def _business_add(
-    calendar: business_time.Calendar, begin: datetime, duration: timedelta
-) -> datetime:
-    memo = _memo_of(calendar)
-    key = (begin, duration)
-    found: datetime | None = memo.get(key)
-    if found is None:
-        found = memo[key] = business_time.add(calendar, begin, duration)
-    return found
+    functions = (between, add)
+    _last_business = (calendar, functions)
+    return functions
 
 
 def snapshot(
@@ -524,20 +579,26 @@ def snapshot(
     runs: Sequence[Run],
     target: Target,
     calendar: business_time.Calendar,
-    as_of: datetime,
+    as_of: Moment,
     *,
     thread_id: int | None = None,
-) -> ClockSnapshot:
+) -> RawClock:
     """The clock of a metric: its last cycle, with the number of cycles and of breaches."""
     last = runs[-1]
-    if not target.is_business_time and len(last.spans) == 1:
-        state, due_at, breached_at, elapsed_seconds = _one_span_in_calendar_time(
-            last, target.seconds, as_of
-        )
+    spans = last.spans
+    if not target.is_business_time and len(spans) == 1:
+        # The commonest clock (one span, calendar time): `evaluate` without its loop.
+        # tests/sla/test_rebuild_matches_recompute.py holds the two to the same answers.
+        begin, end = spans[0]
+        limit = target.seconds * SECOND
+        running = end is None
+        elapsed = (as_of if end is None else end) - begin
+        due = begin + limit if running or elapsed > limit else None
+        state, due_at, breached_at, elapsed_seconds = _measure(last, due, elapsed, running, as_of)
     else:
         state, due_at, breached_at, elapsed_seconds = evaluate(last, target, calendar, as_of)
     earlier_breaches = count_breaches(runs[:-1], target, calendar) if len(runs) > 1 else 0
-    return ClockSnapshot(
+    return RawClock(
         metric,
         thread_id,
         state,
@@ -551,84 +612,87 @@ def snapshot(
     )
 
 
-def _one_span_in_calendar_time(run: Run, seconds: int, as_of: datetime) -> Measure:
-    """`evaluate` for the commonest run (one span, calendar time), without its loop.
-
-    Most clocks of a rebuild are these; tests/sla/test_rebuild_matches_recompute.py holds
-    the two to the same answers.
-    """
-    ((begin, end),) = run.spans
-    limit = timedelta(seconds=seconds)
-    running = end is None
-    elapsed = (as_of if end is None else end) - begin
-    due_at = begin + limit if running or elapsed > limit else None
-    breached = due_at is not None and (due_at <= as_of if running else True)
-    if breached:
-        state = State.BREACHED
-    elif run.stopped_at is not None:
-        state = State.ACHIEVED
-    else:
-        state = State.ACTIVE if running else State.PAUSED
-    return Measure(
-        state,
-        due_at if running or breached else None,
-        due_at if breached else None,
-        int(elapsed.total_seconds()),
-    )
-
-
 def count_breaches(stopped: Sequence[Run], target: Target, calendar: business_time.Calendar) -> int:
     """How many of these stopped runs took longer than the target.
 
     For a stopped run that is the same as `evaluate` saying breached (its due instant
     falls inside a span exactly when the spans hold more than the target), and cheaper.
     """
-    limit = timedelta(seconds=target.seconds)
-    measure: Callable[[datetime, datetime], timedelta] = (
-        partial(_business_between, calendar) if target.is_business_time else _difference
-    )
+    limit = target.seconds * SECOND
+    between = _business(calendar)[0] if target.is_business_time else None
     breaches = 0
     for run in stopped:
-        counted = _ZERO
+        counted = 0
         for begin, end in run.spans:
             if end is not None:
-                counted += measure(begin, end)
+                counted += end - begin if between is None else between(begin, end)
         if counted > limit:
             breaches += 1
     return breaches
 
 
-_ZERO = timedelta(0)
-
-
-def _difference(begin: datetime, end: datetime) -> timedelta:
-    return end - begin
-
-
-def derive_clocks(facts: Sequence[Fact], targets: Targets, as_of: datetime) -> list[ClockSnapshot]:
+def derive_raw(facts: Sequence[Fact], targets: Targets, as_of: Moment) -> list[RawClock]:
     """Every clock the case owes as of `as_of`, from its facts in time order.
 
     Only metrics with a target get a clock, and only once they have started.
     """
     if facts and facts[-1].at > as_of:
         facts = [fact for fact in facts if fact.at <= as_of]
-    facts = without_unreached_calls(facts)
-    clocks: list[ClockSnapshot] = []
+    line = timeline(facts)
+    clocks: list[RawClock] = []
+    calendar = targets.calendar
     for metric, target in targets.by_metric.items():
         derive = CASE_METRICS.get(metric)
-        runs = derive(facts) if derive is not None else []
+        if derive is not None:
+            runs = derive(line)
+        elif metric is Metric.FOLLOW_UP:
+            runs = follow_up_runs(line, targets.follow_up_limit)
+        else:
+            continue
         if runs:
-            clocks.append(snapshot(metric, runs, target, targets.calendar, as_of))
+            clocks.append(snapshot(metric, runs, target, calendar, as_of))
     if targets.third_party:
-        clocks.extend(_third_party_clocks(facts, targets, as_of))
+        clocks.extend(_third_party_clocks(line, targets, as_of))
     return clocks
 
 
-def _third_party_clocks(
-    facts: Sequence[Fact], targets: Targets, as_of: datetime
-) -> list[ClockSnapshot]:
+def derive_clocks(facts: Sequence[Fact], targets: Targets, as_of: datetime) -> list[ClockSnapshot]:
+    """`derive_raw` with datetimes: what a person reads."""
+    return [
+        ClockSnapshot(
+            metric,
+            thread_id,
+            state,
+            business_time.from_micros(started_at),
+            _datetime(due_at),
+            _datetime(stopped_at),
+            _datetime(breached_at),
+            elapsed,
+            cycles,
+            breaches,
+        )
+        for (
+            metric,
+            thread_id,
+            state,
+            started_at,
+            due_at,
+            stopped_at,
+            breached_at,
+            elapsed,
+            cycles,
+            breaches,
+        ) in derive_raw(facts, targets, business_time.to_micros(as_of))
+    ]
+
+
+def _datetime(moment: Moment | None) -> datetime | None:
+    return None if moment is None else business_time.from_micros(moment)
+
+
+def _third_party_clocks(line: Timeline, targets: Targets, as_of: Moment) -> list[RawClock]:
     clocks = []
-    for thread_id, runs in third_party_response_runs(facts).items():
+    for thread_id, runs in third_party_response_runs(line).items():
         organisation_id = targets.thread_organisations.get(thread_id)
         target = targets.third_party.get(organisation_id) or targets.third_party.get(None)
         if target is not None and runs:

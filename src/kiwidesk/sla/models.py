@@ -7,6 +7,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kiwidesk.accounts.models import Agent, Team
@@ -80,6 +82,16 @@ def _choices_list(choices: Any) -> str:
     return ", ".join(value for value, _ in choices)
 
 
+DEFAULT_FOLLOW_UP_MESSAGE = (
+    "We are still waiting for your answer to our last message. "
+    "Reply to this message and we will pick your case up again."
+)
+DEFAULT_SOLVE_NOTICE = (
+    "We have not heard back from you, so we have closed this case. "
+    "Reply to this message at any time and it opens again."
+)
+
+
 class Policy(models.Model):
     """Targets for the cases its conditions match; the first matching policy by position wins.
 
@@ -108,6 +120,14 @@ class Policy(models.Model):
     )
     solves_after_follow_ups = models.BooleanField(
         default=False, help_text="Solve the case with a notice after the last reminder."
+    )
+    follow_up_message = models.TextField(
+        default=DEFAULT_FOLLOW_UP_MESSAGE,
+        help_text="The reminder sent to the customer while the case waits on them.",
+    )
+    solve_notice = models.TextField(
+        default=DEFAULT_SOLVE_NOTICE,
+        help_text="Sent to the customer when the case is solved after the last reminder.",
     )
     warn_minutes_before = models.PositiveIntegerField(
         null=True, blank=True, help_text="Warn this many minutes before a clock is due."
@@ -188,12 +208,28 @@ class Target(models.Model):
         return f"{self.metric} {self.priority}: {self.minutes} min"
 
 
+class RowId(models.BigAutoField):  # type: ignore[type-arg]
+    """An auto id without SQLite's AUTOINCREMENT, for a table that is only a cache.
+
+    AUTOINCREMENT makes SQLite read and write its sequence table on every insert, about a
+    fifth of writing a clock; without it an id freed at the top may be handed out again,
+    which no one minds for rows that are replaced wholesale. PostgreSQL is unchanged.
+    """
+
+    def db_type_suffix(self, connection: Any) -> str | None:
+        if connection.vendor == "sqlite":
+            return None
+        suffix: str | None = super().db_type_suffix(connection)
+        return suffix
+
+
 class Clock(models.Model):
     """A case's clock for one metric (one per third-party thread), derived from its events.
 
     Rows are replaced whenever the case's events change (sla.services.recompute_case).
     """
 
+    id = RowId(primary_key=True)
     # No index of their own on case and policy: the unique constraint's index starts with
     # the case, and a policy is deleted seldom enough to scan for its clocks. A million
     # cases have millions of clocks, and every index is paid on each rebuild's insert.
@@ -243,13 +279,14 @@ class Clock(models.Model):
             ),
         ]
         constraints = [
+            # One clock per case and metric, or per third-party thread: one index for
+            # both (a thread-less clock counts as thread 0), as each index is paid on
+            # every row a rebuild writes.
             models.UniqueConstraint(
-                fields=["case", "metric", "thread"], name="clock_unique_per_thread"
-            ),
-            models.UniqueConstraint(
-                fields=["case", "metric"],
-                condition=models.Q(thread__isnull=True),
-                name="clock_unique_per_case",
+                F("case"),
+                F("metric"),
+                Coalesce(F("thread"), Value(0)),
+                name="clock_unique",
             ),
         ]
 

@@ -40,6 +40,9 @@ class CompiledPolicy:
     # priority -> metric -> target; and priority -> organisation (None: any) -> target.
     targets: dict[str, dict[Metric, Target]]
     third_party: dict[str, dict[int | None, Target]]
+    # Reminders per pending stretch, and whether the case is then solved with a notice.
+    follow_up_limit: int
+    solves_after_follow_ups: bool
 
     def matches(self, case: CaseTraits) -> bool:
         return (
@@ -57,6 +60,8 @@ class CompiledPolicy:
             calendar=self.calendar,
             third_party=self.third_party.get(priority, {}),
             thread_organisations=thread_organisations,
+            # The solve notice is one more automated message, and its wait one more cycle.
+            follow_up_limit=self.follow_up_limit + self.solves_after_follow_ups,
         )
 
 
@@ -95,6 +100,8 @@ def _compiled(policy: Policy) -> CompiledPolicy:
         calendar=(policy.calendar.to_calendar() if policy.calendar else calendar.Calendar.always()),
         targets=targets,
         third_party=third_party,
+        follow_up_limit=policy.follow_up_limit,
+        solves_after_follow_ups=policy.solves_after_follow_ups,
     )
 
 

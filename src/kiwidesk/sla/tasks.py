@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django_tasks import task
 
+from kiwidesk.cases.models import OPEN_STATUSES, Case
 from kiwidesk.sla import services, timers
 
 
@@ -23,8 +24,18 @@ def recompute_case(case_id: int) -> int:
 
 @task()
 def recompute_organisation(organisation_id: int) -> int:
-    """Recompute the open cases of an organisation's people (its tier changed)."""
-    return services.recompute_organisation_cases(organisation_id)
+    """Recompute the open cases of an organisation's people (its tier changed).
+
+    Each case as `recompute_case` does it, so a tier's new targets get their timers.
+    """
+    case_ids = list(
+        Case.objects.filter(
+            customer__organisation_id=organisation_id, status__in=OPEN_STATUSES
+        ).values_list("pk", flat=True)
+    )
+    for case_id in case_ids:
+        recompute_case.call(case_id)
+    return len(case_ids)
 
 
 @task()

@@ -13,12 +13,15 @@ write) is found by `sweep`, which reads the active clocks' due index only, up to
 longest warning lead; it runs when the worker starts and then every `SWEEP_EVERY`.
 A firing that raises is pushed forward by `RETRY_AFTER` (STYLE.md, "Claim, do not
 lock-and-hope"), so one broken case cannot make the worker crash-loop.
+
+A follow-up clock's due instant is a reminder owed, not a breach: it has no warning,
+and its firing hands the claimed clock to `sla.follow_ups` in the same transaction.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,9 +32,9 @@ from django.utils import timezone
 
 from kiwidesk.cases import events
 from kiwidesk.cases.models import Case, Event, EventKind
-from kiwidesk.sla import actions
+from kiwidesk.sla import actions, follow_ups
 from kiwidesk.sla.actions import Firing
-from kiwidesk.sla.metrics import State
+from kiwidesk.sla.metrics import Metric, State
 from kiwidesk.sla.models import Clock, Policy
 from kiwidesk.sla.queries import clock_name
 
@@ -63,10 +66,13 @@ class Timer:
 def clock_timers(
     case_id: int, metric: str, thread_id: int | None, due_at: datetime, warn_minutes: int | None
 ) -> list[Timer]:
-    """The warning (if the policy warns) and the breach timer of a running clock."""
+    """The warning (if the policy warns) and the breach timer of a running clock.
+
+    A follow-up clock has no warning: its due instant is when a reminder goes out.
+    """
     due_at = due_at.astimezone(UTC)
     breach = Timer(case_id, metric, thread_id, Firing.BREACH, due_at, due_at)
-    if not warn_minutes:
+    if not warn_minutes or metric == Metric.FOLLOW_UP:
         return [breach]
     warns_at = due_at - timedelta(minutes=warn_minutes)
     return [Timer(case_id, metric, thread_id, Firing.WARNING, due_at, warns_at), breach]
@@ -118,12 +124,32 @@ def timer_from_args(
 
 
 def schedule_upcoming(*, now: datetime | None = None, horizon: timedelta = REBUILD_HORIZON) -> int:
-    """Queue the timers of running clocks due within the horizon (after a full rebuild)."""
+    """Queue the timers a full rebuild leaves unqueued; return how many.
+
+    Those of running clocks due within the horizon, and the breach of each clock the
+    rebuild found breached within the horizon before now, not fired yet (its task runs
+    at once; the firing's Event check keeps one fired before from firing again). Older
+    breaches are history: no flood of firings after a rebuild.
+    """
     now = now or timezone.now()
     rows = _running(until=now + horizon).values_list(*_TIMER_FIELDS)
-    return schedule(
+    upcoming = schedule(
         timer for row in rows.iterator() for timer in clock_timers(*row) if timer.fires_at > now
     )
+    return upcoming + schedule(_recent_breaches(now=now, horizon=horizon))
+
+
+def _recent_breaches(*, now: datetime, horizon: timedelta) -> Iterator[Timer]:
+    # No index serves this (the partial one holds running clocks only): one scan of
+    # the clocks, once per full rebuild, which has just written every one of them.
+    rows = Clock.objects.filter(
+        state=State.BREACHED,
+        breach_fired_at__isnull=True,
+        due_at__gte=now - horizon,
+        due_at__lte=now,
+    ).values_list(*_TIMER_FIELDS)
+    for row in rows.iterator():
+        yield clock_timers(*row)[-1]
 
 
 def _running(*, until: datetime) -> Any:
@@ -192,9 +218,17 @@ def _refresh_if_stale(timer: Timer) -> None:
 
 def _fire(timer: Timer, now: datetime) -> list[actions.Notice] | None:
     """Inside the transaction: None when there is nothing to fire, else the notices to send."""
+    # The case first, then its clock: a recompute locks the case and then replaces the
+    # clock rows, and a firing that took the clock row first and the case after (its
+    # actions and reminders change the case) could deadlock with it on PostgreSQL.
+    _lock_case(timer.case_id)
     if not _claim(timer, now) or _already_recorded(timer):
         return None
     clock = _clock(timer).select_related("policy", "thread__contact__organisation").get()
+    if timer.metric == Metric.FOLLOW_UP:
+        # A reminder owed, not a breach: no escalation, no sla_breached Event.
+        outcome = follow_ups.follow_up(clock, due_at=timer.due_at, now=now)
+        return None if outcome is follow_ups.Outcome.NOTHING else []
     case = _case(timer.case_id)
     escalation = actions.escalation(clock.policy, timer.firing)
     done = actions.perform(case, escalation)
@@ -212,6 +246,10 @@ def _fire(timer: Timer, now: datetime) -> list[actions.Notice] | None:
     words = "breached" if timer.firing == Firing.BREACH else "is due soon"
     notice = escalation.notifies and actions.notice(_case(case.pk), f"{name} {words}")
     return [notice] if notice else []
+
+
+def _lock_case(case_id: int) -> None:
+    list(Case.objects.select_for_update().filter(pk=case_id).values_list("pk", flat=True))
 
 
 def _case(case_id: int) -> Case:
@@ -241,6 +279,8 @@ def _claim(timer: Timer, now: datetime) -> bool:
 
 def _already_recorded(timer: Timer) -> bool:
     """Whether this firing's Event exists (its marker went with a recomputed row)."""
+    if timer.metric == Metric.FOLLOW_UP:
+        return follow_ups.already_handled(timer.case_id, timer.due_at)
     return Event.objects.filter(
         _same_thread(timer),
         case_id=timer.case_id,

@@ -4,18 +4,31 @@ decides what is a valid policy or calendar."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
-from kiwidesk.accounts.models import Team
+from kiwidesk.accounts.models import Agent, Team
 from kiwidesk.cases.models import Channel, Priority, Sensitivity
 from kiwidesk.contacts.models import Tier
-from kiwidesk.sla.management import MAX_TARGET_MINUTES, CalendarSpec, PolicySpec, TargetSpec
+from kiwidesk.sla.management import (
+    MAX_TARGET_MINUTES,
+    CalendarSpec,
+    PolicySpec,
+    TargetSpec,
+    policy_spec,
+)
 from kiwidesk.sla.metrics import Metric
-from kiwidesk.sla.models import BusinessCalendar, Policy
+from kiwidesk.sla.models import (
+    DEFAULT_FOLLOW_UP_MESSAGE,
+    DEFAULT_SOLVE_NOTICE,
+    BusinessCalendar,
+    Policy,
+)
 from kiwidesk.sla.queries import METRIC_NAMES
 from kiwidesk.sla.reports import ReportFilters
 
@@ -72,9 +85,55 @@ class PolicyForm(forms.Form):
     tags = forms.CharField(
         required=False, help_text="Comma-separated; a case with any of them matches."
     )
+    warn_minutes_before = forms.IntegerField(
+        label="Warn this many minutes before the due time", required=False,
+        help_text="Empty: no warning. Counted in calendar minutes, also for business-hours "
+        "targets.",
+    )  # fmt: skip
+    warning_notifies = forms.BooleanField(
+        label="Email the assignee and the team's leads", required=False
+    )
+    warning_raises_priority = forms.BooleanField(
+        label="Raise the priority one step", required=False
+    )
+    warning_team_id = forms.TypedChoiceField(
+        label="Move the case to", coerce=int, empty_value=None, required=False
+    )
+    warning_assignee_id = forms.TypedChoiceField(
+        label="Assign the case to", coerce=int, empty_value=None, required=False
+    )
+    warning_tag = forms.CharField(label="Add the tag", required=False, strip=False)
+    breach_notifies = forms.BooleanField(
+        label="Email the assignee and the team's leads", required=False
+    )
+    breach_raises_priority = forms.BooleanField(label="Raise the priority one step", required=False)
+    breach_team_id = forms.TypedChoiceField(
+        label="Move the case to", coerce=int, empty_value=None, required=False
+    )
+    breach_assignee_id = forms.TypedChoiceField(
+        label="Assign the case to", coerce=int, empty_value=None, required=False
+    )
+    breach_tag = forms.CharField(label="Add the tag", required=False, strip=False)
+    follow_up_limit = forms.IntegerField(
+        label="Reminders at most", initial=3, required=False,
+        help_text="0 to 20. The follow-up target above sets how often they are sent.",
+    )  # fmt: skip
+    solves_after_follow_ups = forms.BooleanField(
+        label="Solve the case after the last reminder", required=False
+    )
+    follow_up_message = forms.CharField(
+        label="Reminder to the customer", required=False, initial=DEFAULT_FOLLOW_UP_MESSAGE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )  # fmt: skip
+    solve_notice = forms.CharField(
+        label="Notice when the case is solved", required=False, initial=DEFAULT_SOLVE_NOTICE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )  # fmt: skip
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kept_ids: Sequence[int] = (), **kwargs: Any) -> None:
+        """`kept_ids`: the agents the policy names now, listed even if deactivated since."""
         super().__init__(*args, **kwargs)
+        self._set_escalation_choices(kept_ids)
         for metric in Metric:
             for priority, label in Priority.choices:
                 where = f"{METRIC_NAMES[metric]}, {label}"
@@ -89,6 +148,32 @@ class PolicyForm(forms.Form):
                     widget=forms.Select(attrs={"aria-label": f"{where}: hours"}),
                 )  # fmt: skip
 
+    def _set_escalation_choices(self, kept_ids: Sequence[int]) -> None:
+        teams = [("", "Keep the team"), *Team.objects.values_list("pk", "name")]
+        agents = Agent.objects.filter(Q(is_active=True) | Q(pk__in=kept_ids))
+        assignees = [("", "Keep the assignee"), *((a.pk, str(a)) for a in agents)]
+        for when in ("warning", "breach"):
+            self.fields[f"{when}_team_id"].choices = teams  # type: ignore[attr-defined]
+            self.fields[f"{when}_assignee_id"].choices = assignees  # type: ignore[attr-defined]
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        self._describe_errors()
+
+    def _describe_errors(self) -> None:
+        """Tie each field's errors to its input, so a screen reader reads them with it."""
+        for name in self.errors:
+            # A group of checkboxes shows its errors under its legend instead.
+            if name not in self.fields or isinstance(
+                self.fields[name].widget, forms.CheckboxSelectMultiple
+            ):
+                continue
+            auto_id = self[name].auto_id
+            described = [f"{auto_id}_helptext"] if self.fields[name].help_text else []
+            self.fields[name].widget.attrs["aria-describedby"] = " ".join(
+                [*described, f"{auto_id}_error"]
+            )
+
     @staticmethod
     def initial_for(policy: Policy) -> dict[str, Any]:
         initial: dict[str, Any] = {
@@ -97,6 +182,8 @@ class PolicyForm(forms.Form):
             "channels": policy.channels, "sensitivities": policy.sensitivities,
             "categories": ", ".join(policy.categories), "tags": ", ".join(policy.tags),
         }  # fmt: skip
+        saved = asdict(policy_spec(policy))
+        initial.update({name: saved[name] for name in ACTION_FIELDS})
         for target in policy.targets.filter(organisation__isnull=True):
             initial[_minutes_name(target.metric, target.priority)] = target.minutes
             kind = BUSINESS if target.is_business_time else CALENDAR
@@ -119,6 +206,17 @@ class PolicyForm(forms.Form):
             for metric in Metric
         ]
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in ACTION_FIELDS:
+            if name not in self.data and not isinstance(self.fields[name], forms.BooleanField):
+                # Not sent at all (a client that knows only the older form): keep the value.
+                initial = self.get_initial_for_field(self.fields[name], name)
+                cleaned[name] = self.fields[name].clean("") if initial is None else initial
+        if cleaned.get("follow_up_limit") is None and "follow_up_limit" in self.data:
+            self.add_error("follow_up_limit", "Give the number of reminders, from 0 to 20.")
+        return cleaned
+
     def spec(self, kept_targets: tuple[TargetSpec, ...] = ()) -> PolicySpec:
         """The policy as filled in; `kept_targets` (third parties' own) are not in the grid."""
         data = self.cleaned_data
@@ -130,6 +228,7 @@ class PolicyForm(forms.Form):
             channels=tuple(data["channels"]), sensitivities=tuple(data["sensitivities"]),
             categories=_words(data["categories"]), tags=_words(data["tags"]),
             targets=self._targets() + kept_targets,
+            **{name: data[name] for name in ACTION_FIELDS},
         )  # fmt: skip
 
     def _targets(self) -> tuple[TargetSpec, ...]:
@@ -145,6 +244,22 @@ class PolicyForm(forms.Form):
             for priority in Priority.values
             if data.get(_minutes_name(metric, priority))
         )
+
+
+ESCALATION_FIELDS = ("notifies", "raises_priority", "team_id", "assignee_id", "tag")
+FOLLOW_UP_FIELDS = (
+    "follow_up_limit",
+    "solves_after_follow_ups",
+    "follow_up_message",
+    "solve_notice",
+)
+# Named as in PolicySpec, so the form's data is the spec's.
+ACTION_FIELDS = (
+    "warn_minutes_before",
+    *(f"warning_{name}" for name in ESCALATION_FIELDS),
+    *(f"breach_{name}" for name in ESCALATION_FIELDS),
+    *FOLLOW_UP_FIELDS,
+)
 
 
 def _minutes_name(metric: str, priority: str) -> str:

@@ -94,6 +94,8 @@ def _channel_summary(event: Event, payload: dict[str, Any]) -> str:
         due_at = parse_datetime(str(payload.get("due_at", "")))
         due = f" (due {date_format(timezone.localtime(due_at), 'H:i')})" if due_at else ""
         return f"{payload.get('clock', 'Clock')} {_SLA_FIRINGS[event.kind]}{due}"
+    if event.kind in _FOLLOW_UPS:
+        return _follow_up_summary(event.kind, payload)
     if event.kind == EventKind.CHAT_ENDED:
         reason = dict(EndReason.choices).get(str(payload.get("reason", "")), "ended")
         sent = payload.get("transcript_to")
@@ -106,6 +108,24 @@ _SLA_FIRINGS: dict[str, str] = {
     EventKind.SLA_WARNING: "due soon",
     EventKind.SLA_BREACHED: "breached",
 }
+
+
+_FOLLOW_UPS = frozenset(
+    {
+        EventKind.FOLLOW_UP_SENT,
+        EventKind.FOLLOW_UP_REFUSED,
+        EventKind.SOLVED_AFTER_FOLLOW_UPS,
+    }
+)
+
+
+def _follow_up_summary(kind: str, payload: dict[str, Any]) -> str:
+    if kind == EventKind.FOLLOW_UP_SENT:
+        return f"Reminder {payload.get('reminder')} of {payload.get('limit')} sent to the customer"
+    if kind == EventKind.SOLVED_AFTER_FOLLOW_UPS:
+        return f"Solved with a notice after {payload.get('reminders')} unanswered reminders"
+    what = str(payload.get("what") or "reminder").capitalize()
+    return f"{what} not sent: {payload.get('reason') or 'no reason given'}"
 
 
 def _call_summary(payload: dict[str, Any]) -> str:

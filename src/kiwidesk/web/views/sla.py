@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from kiwidesk.accounts.models import Agent, Team
 from kiwidesk.cases.models import Priority
 from kiwidesk.sla import management
 from kiwidesk.sla.management import SlaSettingsInvalidError, TargetSpec
@@ -38,14 +40,76 @@ def lead_required(view: View) -> View:
 # Policies ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class PolicyRow:
+    policy: Policy
+    actions: str
+
+
 @lead_required
 def policies(request: HttpRequest) -> HttpResponse:
     ordered = list(
-        Policy.objects.select_related("calendar")
+        Policy.objects.select_related(
+            "calendar", "warning_team", "warning_assignee", "breach_team", "breach_assignee"
+        )
         .prefetch_related("targets")
         .order_by("position", "id")
     )
-    return render(request, "web/sla/policies.html", {"policies": ordered})
+    rows = [PolicyRow(policy, actions_summary(policy)) for policy in ordered]
+    return render(request, "web/sla/policies.html", {"policies": ordered, "rows": rows})
+
+
+def actions_summary(policy: Policy) -> str:
+    """What the policy does, in a line: "warns 30 min before; on breach: notify, +priority"."""
+    escalation = escalation_words(policy)
+    parts = [
+        *([f"warns {policy.warn_minutes_before} min before"] if policy.warn_minutes_before else []),
+        *([f"on warning: {escalation.warning}"] if escalation.warning else []),
+        *([f"on breach: {escalation.breach}"] if escalation.breach else []),
+        *([_follow_ups(policy)] if _has_follow_up_target(policy) else []),
+    ]
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationWords:
+    warning: str
+    breach: str
+
+
+def escalation_words(policy: Policy) -> EscalationWords:
+    return EscalationWords(
+        warning=_actions(
+            policy.warning_notifies, policy.warning_raises_priority,
+            policy.warning_team, policy.warning_assignee, policy.warning_tag,
+        ),
+        breach=_actions(
+            policy.breach_notifies, policy.breach_raises_priority,
+            policy.breach_team, policy.breach_assignee, policy.breach_tag,
+        ),
+    )  # fmt: skip
+
+
+def _actions(
+    notifies: bool, raises_priority: bool, team: Team | None, assignee: Agent | None, tag: str
+) -> str:
+    words = [
+        *(["notify"] if notifies else []),
+        *(["+priority"] if raises_priority else []),
+        *([f"move to {team}"] if team else []),
+        *([f"assign to {assignee}"] if assignee else []),
+        *([f"add tag {tag}"] if tag else []),
+    ]
+    return ", ".join(words)
+
+
+def _has_follow_up_target(policy: Policy) -> bool:
+    return any(target.metric == Metric.FOLLOW_UP for target in policy.targets.all())
+
+
+def _follow_ups(policy: Policy) -> str:
+    then = ", then solve" if policy.solves_after_follow_ups else ""
+    return f"at most {policy.follow_up_limit} reminders{then}"
 
 
 @lead_required
@@ -65,7 +129,11 @@ def new_policy(request: HttpRequest) -> HttpResponse:
 @lead_required
 def edit_policy(request: HttpRequest, policy_id: int) -> HttpResponse:
     policy = get_object_or_404(Policy, pk=policy_id)
-    form = PolicyForm(request.POST or None, initial=PolicyForm.initial_for(policy))
+    form = PolicyForm(
+        request.POST or None,
+        initial=PolicyForm.initial_for(policy),
+        kept_ids=[pk for pk in (policy.warning_assignee_id, policy.breach_assignee_id) if pk],
+    )
     if request.method == "POST" and form.is_valid():
         try:
             spec = form.spec(_third_party_targets(policy))
@@ -171,5 +239,9 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 def _add_errors(form: PolicyForm | CalendarForm, error: SlaSettingsInvalidError) -> None:
-    for message in error.messages:
+    """Show each message by the field it concerns, the others above the form."""
+    for message in error.general:
         form.add_error(None, message)
+    for name, texts in error.by_field.items():
+        for text in texts:
+            form.add_error(name if name in form.fields else None, text)
