@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from kiwidesk.cases.models import OPEN_STATUSES, Case, Event, Message, Party, Thread
+from kiwidesk.cases.models import Case, Event, Message, Party, Thread
 from kiwidesk.sla import calendar as business_time
 from kiwidesk.sla.metrics import DERIVED_KINDS, Fact, Metric, State, Targets, derive_raw
 from kiwidesk.sla.models import Clock
@@ -60,18 +60,6 @@ def recompute_case(case_id: int, *, as_of: datetime | None = None) -> int:
         rows, _ = _derived_rows(case_id, case_id, policies, as_of)
         _replace_clocks(case_id, case_id, rows)
     return len(rows)
-
-
-def recompute_organisation_cases(organisation_id: int) -> int:
-    """Recompute the open cases of an organisation's contacts; return how many."""
-    case_ids = list(
-        Case.objects.filter(
-            customer__organisation_id=organisation_id, status__in=OPEN_STATUSES
-        ).values_list("pk", flat=True)
-    )
-    for case_id in case_ids:
-        recompute_case(case_id)
-    return len(case_ids)
 
 
 def recompute_all(
