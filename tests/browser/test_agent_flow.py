@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -30,8 +32,11 @@ def test_agent_works_a_case_from_inbox_to_timeline(page: Page, live_server, agen
     page.keyboard.press("Enter")
     expect(page.locator("#case-list tbody tr")).to_have_count(1)
     page.get_by_role("link", name="Table for six in Antigua on Monday").click()
+    # The shortcut belongs to the case page: wait for it before pressing keys.
+    expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/$"))
 
     page.keyboard.press("r")
+    expect(page.locator("textarea:focus")).to_have_count(1)
     page.keyboard.type("Of course, I am calling restaurants now.")
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_text("Message to")).to_be_visible()

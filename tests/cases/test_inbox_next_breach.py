@@ -1,4 +1,5 @@
-"""The inbox sorted by next breach: the case whose running clock falls due first leads."""
+"""The inbox sorted by next breach: overdue cases first, then the case whose running clock
+falls due first."""
 
 from __future__ import annotations
 
@@ -83,6 +84,47 @@ def test_cases_without_a_running_clock_come_last_most_recently_updated_first(
     running = opened(20)
 
     assert page(agent) == [running.pk, quiet_newer.pk, quiet_older.pk]
+
+
+def test_a_case_already_past_its_due_instant_leads_the_running_ones(
+    agent: Agent, policy: Policy
+) -> None:
+    overdue = opened(0)
+    recompute_case(overdue.pk, as_of=at(90))  # first reply was due at 60
+    due_soon = opened(89)
+
+    assert page(agent) == [overdue.pk, due_soon.pk]
+
+
+def test_the_most_overdue_case_comes_first(agent: Agent, policy: Policy) -> None:
+    less = opened(20)
+    recompute_case(less.pk, as_of=at(200))
+    more = opened(0)
+    recompute_case(more.pk, as_of=at(200))
+
+    assert page(agent) == [more.pk, less.pk]
+
+
+def test_a_case_whose_late_reply_was_sent_is_no_longer_overdue(
+    agent: Agent, policy: Policy
+) -> None:
+    answered_late = opened(0)
+    cases.reply(agent, customer_thread(answered_late), text="Sorry for the wait.", at=at(90))
+    recompute_case(answered_late.pk, as_of=at(100))
+    waiting = opened(95)
+
+    assert page(agent) == [waiting.pk, answered_late.pk]
+
+
+def test_overdue_cases_lead_a_narrow_selection_too(
+    agent: Agent, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "_HORIZON", 0)
+    running = opened(100)
+    overdue = opened(0)
+    recompute_case(overdue.pk, as_of=at(100))
+
+    assert page(agent) == [overdue.pk, running.pk]
 
 
 def test_a_met_first_reply_leaves_the_case_sorted_by_its_resolution(

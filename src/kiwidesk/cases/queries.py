@@ -177,15 +177,30 @@ def _sorted(cases: QuerySet[Case], sort: str) -> QuerySet[Case]:
     return cases.order_by(order, "-pk")
 
 
-def _active_clocks() -> QuerySet[Any]:
-    """The running SLA clocks, through the reverse relation: cases does not import sla."""
+def _clocks() -> QuerySet[Any]:
+    """SLA clocks through the reverse relation: cases does not import sla."""
     clock = Case._meta.get_field("clocks").related_model
-    return clock._default_manager.filter(state="active", due_at__isnull=False)
+    return clock._default_manager.filter(due_at__isnull=False)
+
+
+def _active_clocks() -> QuerySet[Any]:
+    """The clocks running towards their due instant (index clock_active_due)."""
+    return _clocks().filter(state="active")
+
+
+def _overdue_clocks() -> QuerySet[Any]:
+    """The clocks past their due instant and not yet stopped (index clock_overdue)."""
+    return _clocks().filter(state="breached", stopped_at__isnull=True)
+
+
+def _owing_clocks() -> QuerySet[Any]:
+    return _clocks().filter(Q(state="active") | Q(state="breached", stopped_at__isnull=True))
 
 
 def _next_breach_at() -> Subquery:
-    """When the case's first running clock falls due (none: no clock is running)."""
-    due = _active_clocks().filter(case=OuterRef("pk")).order_by("due_at").values("due_at")
+    """The due instant of the case's first clock still owed: an overdue clock's is past,
+    so overdue cases lead (most overdue first), then the running ones (none: no clock)."""
+    due = _owing_clocks().filter(case=OuterRef("pk")).order_by("due_at").values("due_at")
     return Subquery(due[:1])
 
 
@@ -353,21 +368,27 @@ def _by_primary_key(page_ids: list[int]) -> list[Case]:
 def _next_breach_ids(
     cases: QuerySet[Case], statuses: tuple[str, ...], *, offset: int, limit: int
 ) -> list[int]:
-    """A page of `cases` by next breach: by their first running clock's due instant, then
-    the cases with no running clock, most recently updated first.
+    """A page of `cases` by next breach: the cases with an overdue clock first (the most
+    overdue first), then by their first running clock's due instant, then the cases
+    owing no clock, most recently updated first.
 
-    Solved cases run no clock. Otherwise the running clocks' due index is walked in
-    order, up to a horizon; `cases` too narrow to fill the page within it are few, and
-    sorted whole instead.
+    Solved cases run no clock. Otherwise the overdue and the running clocks' due indexes
+    are walked in order, each up to a horizon; `cases` too narrow to fill the page within
+    it are few, and sorted whole instead.
     """
     wanted = offset + limit
     if set(statuses) <= set(DONE_STATUSES):
         return _without_running_clock(cases, statuses, [], offset=offset, wanted=wanted)
-    horizon = _clock_horizon()
-    due_first = _cases_falling_due(cases, wanted, horizon)
-    if due_first is None:
+    overdue = _cases_falling_due(_overdue_clocks(), cases, wanted)
+    running = None
+    if overdue is not None and len(overdue) < wanted:
+        # A case may run a clock and be overdue on another: it counts once, overdue.
+        running = _cases_falling_due(_active_clocks(), cases, wanted + len(overdue))
+    if overdue is None or (running is None and len(overdue) < wanted):
         # `cases` comes sorted by next breach (inbox_cases), one subquery per case.
         return list(cases.values_list("pk", flat=True)[offset:wanted])
+    seen = set(overdue)
+    due_first = overdue + [pk for pk in running or () if pk not in seen]
     if len(due_first) >= wanted:
         return due_first[offset:wanted]
     return _without_running_clock(cases, statuses, due_first, offset=offset, wanted=wanted)
@@ -381,27 +402,30 @@ def _without_running_clock(
     offset: int,
     wanted: int,
 ) -> list[int]:
-    """The page when it reaches past the cases with a running clock (all in `due_first`)."""
-    without_clock = cases.exclude(Exists(_active_clocks().filter(case=OuterRef("pk"))))
+    """The page when it reaches past the cases owing a clock (all in `due_first`)."""
+    without_clock = cases.exclude(Exists(_owing_clocks().filter(case=OuterRef("pk"))))
     later = _merged_keys(without_clock, statuses, wanted - len(due_first), "updated")
     skipped = max(0, offset - len(due_first))
     return due_first[offset:] + [pk for _, pk in later[skipped:]]
 
 
-def _clock_horizon() -> Any:
-    """The due instant of the running clock `_HORIZON` places down the index (None: fewer)."""
-    due = _active_clocks().order_by("due_at").values_list("due_at", flat=True)
+def _clock_horizon(clocks: QuerySet[Any]) -> Any:
+    """The due instant of the clock `_HORIZON` places down its index (None: fewer)."""
+    due = clocks.order_by("due_at").values_list("due_at", flat=True)
     return next(iter(due[_HORIZON : _HORIZON + 1]), None)
 
 
-def _cases_falling_due(cases: QuerySet[Case], count: int, horizon: Any) -> list[int] | None:
-    """The ids of the first `count` cases of `cases` whose running clocks fall due first,
-    or None when the clocks up to `horizon` do not settle them.
+def _cases_falling_due(
+    clocks: QuerySet[Any], cases: QuerySet[Case], count: int
+) -> list[int] | None:
+    """The ids of the first `count` cases of `cases` whose `clocks` fall due first, or
+    None when the clocks up to the horizon do not settle them.
 
     A case runs several clocks, so more clocks than cases are read, and more again in
     the rare page where many belong to cases already seen.
     """
-    matching = _active_clocks().filter(Exists(cases.order_by().filter(pk=OuterRef("case_id"))))
+    horizon = _clock_horizon(clocks)
+    matching = clocks.filter(Exists(cases.order_by().filter(pk=OuterRef("case_id"))))
     if horizon is not None:
         matching = matching.filter(due_at__lte=horizon)
     by_due = matching.order_by("due_at", "case_id").values_list("case_id", flat=True)
@@ -412,7 +436,7 @@ def _cases_falling_due(cases: QuerySet[Case], count: int, horizon: Any) -> list[
         if len(distinct) >= count:
             return distinct[:count]
         if len(case_ids) < batch:
-            # Every running clock of `cases` was read, unless the horizon stopped the walk.
+            # Every clock of `cases` was read, unless the horizon stopped the walk.
             return distinct if horizon is None else None
         batch *= _CLOCKS_PER_CASE
 

@@ -271,6 +271,12 @@ class Clock(models.Model):
             models.Index(
                 fields=["due_at"], condition=models.Q(state="active"), name="clock_active_due"
             ),
+            # The next-breach sort puts cases with an overdue clock first.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(state="breached", stopped_at__isnull=True),
+                name="clock_overdue",
+            ),
             # Deleting a thread (with its case) finds its clocks; most clocks have none.
             models.Index(
                 fields=["thread"],
