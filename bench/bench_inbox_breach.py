@@ -6,7 +6,8 @@
 Prepares a copy of the folder `bench_web.py` seeded (100,000 cases): every case reopened
 (new, open, pending or on hold), and SLA clocks written straight into the table as a
 rebuild would leave them: resolution running on 90% of the cases, customer wait time on
-70%, first reply on 40% (some already overdue), agent work time paused on half, and
+70%, first reply on 40% (those already past their due instant breached and still
+running, as a rebuild leaves them: they lead the sort), agent work time paused on half, and
 about 3% of the cases with no running clock. Then runs the inbox pages in-process
 through Django's test client, logged in as the demo lead, one request at a time.
 
@@ -64,6 +65,12 @@ SELECT id, :metric, NULL, :policy, :state, created_at,
 FROM cases_case WHERE abs(random()) % 100 < :share
 """
 
+# A running clock past its due instant is breached, as a rebuild leaves it.
+OVERDUE = """
+UPDATE sla_clock SET state = 'breached', breached_at = due_at, breaches = 1
+WHERE state = 'active' AND due_at < strftime('%Y-%m-%d %H:%M:%f', 'now')
+"""
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -94,8 +101,11 @@ def _prepare(source: Path, data: Path) -> None:
         database.execute("DELETE FROM sla_clock")
         policy = database.execute(
             "INSERT INTO sla_policy (name, position, is_active, calendar_id, tiers, priorities,"
-            " channels, categories, tags, sensitivities, follow_up_limit, solves_after_follow_ups)"
-            " VALUES ('Bench', 1, 1, NULL, '[]', '[]', '[]', '[]', '[]', '[]', 3, 0)"
+            " channels, categories, tags, sensitivities, follow_up_limit, solves_after_follow_ups,"
+            " follow_up_message, solve_notice, warning_notifies, warning_raises_priority,"
+            " warning_tag, breach_notifies, breach_raises_priority, breach_tag)"
+            " VALUES ('Bench', 1, 1, NULL, '[]', '[]', '[]', '[]', '[]', '[]', 3, 0, '', '',"
+            " 0, 0, '', 0, 0, '')"
         ).lastrowid
         for metric, state, share, low, high in CLOCKS:
             database.execute(
@@ -103,6 +113,7 @@ def _prepare(source: Path, data: Path) -> None:
                 {"metric": metric, "state": state, "share": share, "low": low, "high": high,
                  "policy": policy},
             )  # fmt: skip
+        database.execute(OVERDUE)
     database.execute("ANALYZE")
     counts = database.execute("SELECT state, count(*) FROM sla_clock GROUP BY state").fetchall()
     open_cases = database.execute(
