@@ -159,6 +159,13 @@ def _parser() -> argparse.ArgumentParser:
     recompute.add_argument("--quiet", action="store_true", help="no progress bar")
     recompute.set_defaults(handler=cmd_sla_recompute)
 
+    pii = commands.add_parser("pii", help="personal data")
+    pii_commands = pii.add_subparsers(dest="pii_command", required=True, metavar="COMMAND")
+    scan = pii_commands.add_parser(
+        "scan", help="print the personal data found in standard input as JSON"
+    )
+    scan.set_defaults(handler=cmd_pii_scan)
+
     manage = commands.add_parser("manage", help="run any Django management command")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=cmd_manage)
@@ -358,6 +365,16 @@ def cmd_sla_recompute(args: argparse.Namespace) -> int:
         f"Rebuilt {summary.clocks} clocks of {summary.cases} cases from {summary.events} events "
         f"in {summary.seconds:.1f} s."
     )
+    return 0
+
+
+def cmd_pii_scan(args: argparse.Namespace) -> int:
+    import json
+
+    from kiwidesk.privacy.pii import detect
+
+    findings = detect(sys.stdin.read())
+    print(json.dumps([finding.as_json() for finding in findings]))
     return 0
 
 
