@@ -150,3 +150,29 @@ def test_digits_of_other_scripts_are_not_read_as_numbers():
     text = f"SSN {ssn} card {card}"
 
     assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Phone:\n60-56-85-91", "60-56-85-91"),
+        ("Can someone call me on 01.84.17.61.18? I have questions.", "01.84.17.61.18"),
+        ("Mobile: 723 813 266", "723 813 266"),
+        ("(37) 788-063-Office", "(37) 788-063"),
+        ("Desk: +1-984-182-0190", "+1-984-182-0190"),
+    ],
+)
+def test_number_given_as_a_phone_number_is_found_even_where_no_region_knows_it(text, number):
+    assert found(text) == [("phone", number)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["My driver's license number is 6940579", "my credit card number is 675984103431?"],
+)
+def test_a_number_named_as_something_else_is_not_taken_for_a_phone_number(text):
+    assert found(text) == []
+
+
+def test_a_day_month_year_date_is_still_not_a_phone_number():
+    assert found("Date: 22.12.2015 04:34:22") == []

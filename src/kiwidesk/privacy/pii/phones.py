@@ -30,7 +30,23 @@ _NOT_A_PHONE_CUE: Final = re.compile(
     re.IGNORECASE,
 )
 _CUE_REACH: Final = 30
-_DATE_SHAPE: Final = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?!\d)[ .]*")
+# Words that say a number is a phone number, before it ("Phone: …", "call me on …") or
+# after it ("… office", "…-Fax"). People write numbers of every country, and often ones
+# libphonenumber calls invalid (unassigned ranges, no trunk prefix): a privacy filter
+# counts a number that is given as a phone number as one.
+_PHONE_CUE_BEFORE: Final = re.compile(
+    r"(?:\bphone|\btel(?:ephone|efon)?|\bmobile?|\bcell|\bfax|\bdesk|\bhandy|\bcall|"
+    r"\bring|\btext|\bwhatsapp|\bsms|\banswering|\breach(?: me)?)"
+    r"\b[^\d\n]{0,12}\n?\Z",
+    re.IGNORECASE,
+)
+_PHONE_CUE_AFTER: Final = re.compile(
+    r"[\s-]{0,2}(?:x\d{1,5}[\s-]{0,2})?(?:office|mobile|cell|fax|home|work|desk|phone)\b",
+    re.IGNORECASE,
+)
+_DATE_SHAPE: Final = re.compile(r"(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4})(?!\d)[ .]*")
+_LONGEST_MONTH: Final = 31
+_MONTHS: Final = 12
 
 
 def find_phones_in_digit_run(
@@ -40,18 +56,29 @@ def find_phones_in_digit_run(
     if start > 0 and text[start - 1] in "+(":
         start -= 1
     date = _DATE_SHAPE.match(text, start, end)
-    if date is not None:
+    if date is not None and _could_be_a_date(*date.groups()):
         start = date.end()
     candidate = text[start:end]
     if sum(char.isdigit() for char in candidate) < _MIN_DIGITS or _CARD_SHAPE.search(candidate):
         return
     if _NOT_A_PHONE_CUE.search(text, max(0, start - _CUE_REACH), start):
         return
-    for number_start, number_end in _numbers_in(candidate, regions):
+    found = _numbers_in(candidate, regions) or _given_as_phone(text, start, end, candidate)
+    for number_start, number_end in found:
         # The matcher may return a span with the space before the number.
         value = candidate[number_start:number_end]
         leading = len(value) - len(value.lstrip())
         yield PHONE, start + number_start + leading, start + number_start + len(value.rstrip())
+
+
+def _could_be_a_date(first: str, middle: str, last: str) -> bool:
+    """Whether a-b-c reads as a date (year first, day first or month first): "60-56-85"
+    and "03.93.92.16.85" are phone numbers written in pairs, not dates."""
+    if int(middle) == 0 or int(middle) > _LONGEST_MONTH:
+        return False
+    if len(first) == 4:
+        return True
+    return int(first) <= _LONGEST_MONTH and (int(middle) <= _MONTHS or int(first) <= _MONTHS)
 
 
 def _numbers_in(candidate: str, regions: Sequence[str]) -> list[tuple[int, int]]:
@@ -70,6 +97,25 @@ def _numbers_in(candidate: str, regions: Sequence[str]) -> list[tuple[int, int]]
         if found:
             return found
     return []
+
+
+def _given_as_phone(text: str, start: int, end: int, candidate: str) -> list[tuple[int, int]]:
+    """A number libphonenumber does not call valid, taken as a phone number all the same
+    when it is written in international form with a possible length, or said to be one."""
+    digits = sum(char.isdigit() for char in candidate)
+    if not _MIN_DIGITS <= digits <= _LONGEST_NUMBER:
+        return []
+    length = len(candidate.rstrip(" .-/("))
+    if candidate.startswith("+"):
+        try:
+            number = phonenumbers.parse(candidate[:length], None)
+        except phonenumbers.NumberParseException:
+            return []
+        return [(0, length)] if phonenumbers.is_possible_number(number) else []
+    cued = _PHONE_CUE_BEFORE.search(text, max(0, start - _CUE_REACH), start) or (
+        _PHONE_CUE_AFTER.match(text, end)
+    )
+    return [(0, length)] if cued else []
 
 
 def _whole_number(candidate: str, regions: Sequence[str]) -> list[tuple[int, int]]:
