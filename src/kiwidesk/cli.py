@@ -166,6 +166,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     scan.set_defaults(handler=cmd_pii_scan)
 
+    audit = commands.add_parser("audit", help="the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
+    verify = audit_commands.add_parser(
+        "verify", help="recompute the audit log's hash chain and report the first broken link"
+    )
+    verify.set_defaults(handler=cmd_audit_verify)
+
     manage = commands.add_parser("manage", help="run any Django management command")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=cmd_manage)
@@ -375,6 +382,17 @@ def cmd_pii_scan(args: argparse.Namespace) -> int:
 
     findings = detect(sys.stdin.read())
     print(json.dumps([finding.as_json() for finding in findings]))
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from kiwidesk.privacy.audit import verify_chain
+
+    report = verify_chain()
+    if not report.is_intact:
+        print(f"Audit log broken after {report.records} records: {report.problem}", file=sys.stderr)
+        return 1
+    print(f"{report.records} records, chain intact")
     return 0
 
 

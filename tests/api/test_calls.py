@@ -113,7 +113,8 @@ def test_the_call_log_costs_a_fixed_number_of_queries(
     for _ in range(5):
         recorded_call(agent, phone_case)
 
-    with django_assert_max_num_queries(7):
+    # The audit record reads the chain's head, and on PostgreSQL takes its lock first.
+    with django_assert_max_num_queries(9):
         response = api.get(f"/cases/{phone_case.pk}/calls")
 
     assert len(response.json()) == 5

@@ -11,6 +11,7 @@ from ninja.openapi.views import openapi_view
 from ninja.parser import Parser
 
 from kiwidesk.api import errors
+from kiwidesk.api.audit import router as audit_router
 from kiwidesk.api.auth import SessionAuth, TokenAuth
 from kiwidesk.api.calls import router as calls_router
 from kiwidesk.api.cases import router as cases_router
@@ -57,6 +58,7 @@ api.add_router("", calls_router)
 api.add_router("", whatsapp_router)
 api.add_router("", sla_router)
 api.add_router("", sla_management_router)
+api.add_router("", audit_router)
 
 # Added last so it only sees paths no router claimed: an API client gets JSON, not
 # the web UI's HTML page.

@@ -11,7 +11,8 @@ from django.db.models import QuerySet
 
 from kiwidesk.accounts.models import Agent, Clearance
 from kiwidesk.cases.models import Case, Sensitivity
-from kiwidesk.privacy.models import AuditOutcome, AuditRecord
+from kiwidesk.privacy import audit
+from kiwidesk.privacy.models import AuditOutcome
 
 _CLEARED_FOR: dict[str, tuple[str, ...]] = {
     Clearance.NORMAL: (Sensitivity.NORMAL,),
@@ -74,11 +75,4 @@ def access_case(agent: Agent, case_id: int, purpose: str) -> Case:
 
 
 def _audit(agent: Agent, case: Case, purpose: str, outcome: str, reason: str) -> None:
-    AuditRecord.objects.create(
-        actor=agent,
-        action=purpose,
-        object_type="case",
-        object_id=str(case.pk),
-        outcome=outcome,
-        reason=reason,
-    )
+    audit.record(agent, purpose, "case", case.pk, outcome, reason)

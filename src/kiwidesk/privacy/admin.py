@@ -8,9 +8,17 @@ from kiwidesk.privacy.models import AuditRecord
 
 @admin.register(AuditRecord)
 class AuditRecordAdmin(admin.ModelAdmin[AuditRecord]):
-    list_display = ["created_at", "actor", "action", "object_type", "object_id", "outcome"]
+    list_display = [
+        "sequence",
+        "created_at",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "outcome",
+    ]
     list_filter = ["outcome", "action", "object_type"]
-    search_fields = ["object_id", "actor__email"]
+    search_fields = ["object_id", "actor_label"]
 
     # The audit log is append-only, even for admins.
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -21,7 +21,8 @@ from kiwidesk.accounts.models import Agent, Role, Team
 from kiwidesk.cases.models import OPEN_STATUSES, Case, Channel, Priority, Sensitivity
 from kiwidesk.cases.services import normalise_tags
 from kiwidesk.contacts.models import Organisation, Tier
-from kiwidesk.privacy.models import AuditOutcome, AuditRecord
+from kiwidesk.privacy import audit
+from kiwidesk.privacy.models import AuditOutcome
 from kiwidesk.sla.metrics import Metric
 from kiwidesk.sla.models import (
     DEFAULT_FOLLOW_UP_MESSAGE,
@@ -464,13 +465,13 @@ def _validation_messages(error: ValidationError) -> list[str]:
 
 
 def _audit(agent: Agent, action: str, target: Policy | BusinessCalendar, reason: str = "") -> None:
-    AuditRecord.objects.create(
-        actor=agent,
-        action=action,
-        object_type="sla_policy" if isinstance(target, Policy) else "sla_calendar",
-        object_id=str(target.pk),
-        outcome=AuditOutcome.GRANTED,
-        reason=(reason or target.name)[:200],
+    audit.record(
+        agent,
+        action,
+        "sla_policy" if isinstance(target, Policy) else "sla_calendar",
+        target.pk,
+        AuditOutcome.GRANTED,
+        (reason or target.name)[:200],
     )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from kiwidesk.web import views
-from kiwidesk.web.views import calls, chat, sla, whatsapp
+from kiwidesk.web.views import audit, calls, chat, sla, whatsapp
 
 app_name = "web"
 
@@ -51,4 +51,6 @@ urlpatterns = [
     path("sla/calendars/new/", sla.new_calendar, name="sla_calendar_new"),
     path("sla/calendars/<int:calendar_id>/", sla.edit_calendar, name="sla_calendar"),
     path("sla/report/", sla.report, name="sla_report"),
+    path("audit/", audit.audit_log, name="audit_log"),
+    path("audit/export/", audit.export_audit_log, name="audit_export"),
 ]
