@@ -77,6 +77,8 @@ def test_the_openapi_description_lists_every_path(client: Client) -> None:
     assert response.status_code == 200
     assert spec["openapi"].startswith("3.")
     assert sorted(spec["paths"]) == [
+        "/api/v1/audit",
+        "/api/v1/audit/export",
         "/api/v1/calls/{call_id}/recording",
         "/api/v1/cases",
         "/api/v1/cases/{case_id}",
