@@ -230,13 +230,18 @@ def reply(
         attachments=attachments,
         at=at,
     )
-    OutboxItem.objects.create(message=message, due_at=message.created_at)
     _start_work(actor, case, at=message.created_at)
+    _queue_outbound(message)
+    return message
+
+
+def _queue_outbound(message: Message) -> None:
+    """Put an outbound message in the outbox; its send is queued once the transaction commits."""
+    OutboxItem.objects.create(message=message, due_at=message.created_at)
     # robust: the message is already committed when this runs, so a task queue that
     # is down must not turn the agent's reply into an error; the stall sweep
     # (`recover_stalled_sends`) queues the message later.
     transaction.on_commit(partial(_queue_send, message.pk), robust=True)
-    return message
 
 
 @transaction.atomic
@@ -261,8 +266,7 @@ def send_automated(thread: Thread, *, text: str, at: datetime | None = None) -> 
         inbound=InboundDetails(is_automated=True),
         at=at,
     )
-    OutboxItem.objects.create(message=message, due_at=message.created_at)
-    transaction.on_commit(partial(_queue_send, message.pk), robust=True)
+    _queue_outbound(message)
     return message
 
 
