@@ -14,5 +14,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("channels/", include("kiwidesk.channels.urls")),
     path("api/docs", api_docs, name="api-docs"),
+    path("account/", include("kiwidesk.web.urls_account")),
+    path("privacy/", include("kiwidesk.web.urls_privacy")),
     path("", include("kiwidesk.web.urls")),
 ]

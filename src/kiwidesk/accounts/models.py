@@ -12,6 +12,8 @@ from django.utils import timezone
 class Role(models.TextChoices):
     AGENT = "agent", "Agent"
     LEAD = "lead", "Support lead"
+    QA = "qa", "QA reviewer"
+    ENGINEER = "engineer", "Support engineer"
     ADMIN = "admin", "Administrator"
 
 

@@ -214,6 +214,17 @@ class Message(models.Model):
     is_automated = models.BooleanField(
         default=False, help_text="An auto-reply or bounce: never answered automatically."
     )
+    sensitivity = models.CharField(
+        max_length=12,
+        choices=Sensitivity.choices,
+        default=Sensitivity.NORMAL,
+        help_text="A clinical note in a normal case is withheld from agents not cleared for it.",
+    )
+    pii = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Personal data found in body_text on ingest: [[type, start, end], ...].",
+    )
     delivery_status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.NONE, blank=True
     )
@@ -293,6 +304,8 @@ class EventKind(models.TextChoices):
     FOLLOW_UP_SENT = "follow_up_sent", "Reminder sent"
     FOLLOW_UP_REFUSED = "follow_up_refused", "Reminder not sent"
     SOLVED_AFTER_FOLLOW_UPS = "solved_after_follow_ups", "Solved after reminders"
+    BREAK_GLASS = "break_glass", "Opened by break-glass"
+    MESSAGE_SENSITIVITY_CHANGED = "message_sensitivity", "Message sensitivity changed"
 
 
 class Event(models.Model):

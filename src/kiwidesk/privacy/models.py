@@ -43,3 +43,29 @@ class AuditRecord(models.Model):
     def __str__(self) -> str:
         actor = self.actor_label or "-"
         return f"{actor} {self.action} {self.object_type}:{self.object_id} {self.outcome}"
+
+
+class BreakGlassGrant(models.Model):
+    """An agent's time-limited access to one case their clearance does not cover.
+
+    Opened with a stated reason; the case team's leads are told and every use is
+    audited. `ended_at` is set when the agent closes it early.
+    """
+
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="break_glass_grants"
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="break_glass_grants"
+    )
+    reason = models.CharField(max_length=500)
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        indexes = [models.Index(fields=["agent", "case", "expires_at"], name="break_glass_active")]
+
+    def __str__(self) -> str:
+        return f"{self.agent} on case {self.case_id} until {self.expires_at:%Y-%m-%d %H:%M}"
