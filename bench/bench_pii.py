@@ -30,7 +30,7 @@ from faker import Faker
 from stdnum import luhn
 from stdnum.iso7064 import mod_11_10
 
-from kiwidesk.privacy.pii import TYPES, detect
+from kiwidesk.pii import TYPES, detect
 
 SEED = 20261123
 STRUCTURED = (

@@ -378,7 +378,7 @@ def cmd_sla_recompute(args: argparse.Namespace) -> int:
 def cmd_pii_scan(args: argparse.Namespace) -> int:
     import json
 
-    from kiwidesk.privacy.pii import detect
+    from kiwidesk.pii import detect
 
     findings = detect(sys.stdin.read())
     print(json.dumps([finding.as_json() for finding in findings]))

@@ -12,7 +12,7 @@ from phonenumbers.phonenumbermatcher import (
     _is_national_prefix_present_if_required,
 )
 
-from kiwidesk.privacy.pii.finding import PHONE
+from kiwidesk.pii.finding import PHONE
 
 DEFAULT_REGIONS: Final = ("GB", "US", "DE")
 _MIN_DIGITS: Final = 7

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from kiwidesk.privacy.pii import Finding, detect
+from kiwidesk.pii import Finding, detect
 
 
 def found(text: str) -> list[tuple[str, str]]:

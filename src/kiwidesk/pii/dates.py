@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-from kiwidesk.privacy.pii.finding import DATE_OF_BIRTH
+from kiwidesk.pii.finding import DATE_OF_BIRTH
 
 # How far after its cue a date may start: "DOB:", "born on the", "date of birth is".
 _CUE_REACH: Final = 24

@@ -5,7 +5,7 @@ Pure: no Django, no database, no settings; see README.md for the rules.
 
 from __future__ import annotations
 
-from kiwidesk.privacy.pii.detector import detect
-from kiwidesk.privacy.pii.finding import TYPES, Finding
+from kiwidesk.pii.detector import detect
+from kiwidesk.pii.finding import TYPES, Finding
 
 __all__ = ["TYPES", "Finding", "detect"]

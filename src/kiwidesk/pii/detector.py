@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-from kiwidesk.privacy.pii.addresses import (
+from kiwidesk.pii.addresses import (
     find_de_address_around,
     find_uk_postcodes,
     find_us_address_at,
 )
-from kiwidesk.privacy.pii.dates import find_dates_of_birth
-from kiwidesk.privacy.pii.finding import (
+from kiwidesk.pii.dates import find_dates_of_birth
+from kiwidesk.pii.finding import (
     DATE_OF_BIRTH,
     DE_TAX_ID,
     EMAIL,
@@ -25,8 +25,8 @@ from kiwidesk.privacy.pii.finding import (
     US_SSN,
     Finding,
 )
-from kiwidesk.privacy.pii.phones import DEFAULT_REGIONS, find_phones_in_digit_run
-from kiwidesk.privacy.pii.structured import (
+from kiwidesk.pii.phones import DEFAULT_REGIONS, find_phones_in_digit_run
+from kiwidesk.pii.structured import (
     Span,
     find_emails,
     find_iban_at,

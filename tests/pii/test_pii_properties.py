@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from stdnum import luhn
 from stdnum.iso7064 import mod_11_10
 
-from kiwidesk.privacy.pii import Finding, detect
+from kiwidesk.pii import Finding, detect
 
 # Filler that cannot itself hold personal data next to a value: letters and spaces only,
 # so a generated value's neighbours never extend or split it.

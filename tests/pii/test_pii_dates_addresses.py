@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiwidesk.privacy.pii import detect
+from kiwidesk.pii import detect
 
 
 def found(text: str) -> list[tuple[str, str]]:

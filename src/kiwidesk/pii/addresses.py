@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-from kiwidesk.privacy.pii.finding import POSTAL_ADDRESS
+from kiwidesk.pii.finding import POSTAL_ADDRESS
 
 Span = tuple[str, int, int]
 

@@ -9,8 +9,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Final
 
-from kiwidesk.privacy.pii import checks
-from kiwidesk.privacy.pii.finding import (
+from kiwidesk.pii import checks
+from kiwidesk.pii.finding import (
     DE_TAX_ID,
     EMAIL,
     IBAN,
