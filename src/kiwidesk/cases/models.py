@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from kiwidesk.accounts.models import Team
 from kiwidesk.contacts.models import Contact
+from kiwidesk.vault.fields import EncryptedTextField
 
 
 class Status(models.TextChoices):
@@ -202,10 +203,10 @@ class Message(models.Model):
     author_contact = models.ForeignKey(
         Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )
-    body_text = models.TextField(blank=True)
-    body_html = models.TextField(blank=True, help_text="Sanitised with nh3 before it is stored.")
+    body_text = EncryptedTextField(blank=True)
+    body_html = EncryptedTextField(blank=True, help_text="Sanitised with nh3 before it is stored.")
     external_id = models.CharField(max_length=255, blank=True, db_index=True)
-    full_text = models.TextField(
+    full_text = EncryptedTextField(
         blank=True, help_text="The whole text with quotes and signature, when it differs."
     )
     raw_file = models.FileField(
@@ -381,7 +382,7 @@ class Call(models.Model):
     recording_sid = models.CharField(
         max_length=64, blank=True, help_text="The provider's id of the recording (RecordingSid)."
     )
-    transcript = models.TextField(blank=True)
+    transcript = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["started_at", "id"]

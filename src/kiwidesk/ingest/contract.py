@@ -47,3 +47,6 @@ class InboundMessage:
     is_automated: bool = False
     forwarded_from: Sender | None = None
     raw: bytes = field(default=b"", repr=False)
+    # The personal data in the text ingest stores, found ahead by an import's parse
+    # worker ((type, start, end), as Message.pii); None: ingest finds it itself.
+    pii: tuple[tuple[str, int, int], ...] | None = field(default=None, repr=False)

@@ -38,6 +38,7 @@ from kiwidesk.cases.services import _status_after_inbound
 from kiwidesk.contacts.models import Contact, Identity, IdentityKind
 from kiwidesk.ingest import bulk, routing
 from kiwidesk.ingest.contract import InboundMessage
+from kiwidesk.ingest.findings import stored_pii
 from kiwidesk.ingest.models import Receipt
 from kiwidesk.ingest.services import (
     IngestResult,
@@ -461,17 +462,19 @@ class Segment:
         """cases.services._add_message for an inbound mail."""
         message = item.message
         details = _details(message)
+        text = _text(message)
         stored = Message(
             case=case.case,
             thread=thread.thread,
             direction=Direction.INBOUND,
             author_contact=contact.contact,
-            body_text=_text(message),
+            body_text=text,
             body_html=sanitise_html(message.html),
             external_id=message.external_id,
             full_text=details.full_text,
             raw_file=details.raw_file,
             is_automated=details.is_automated,
+            pii=stored_pii(message, text),
             delivery_status="",
             created_at=at,
         )

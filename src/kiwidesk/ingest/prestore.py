@@ -13,18 +13,22 @@ import os
 from django.core.files.storage import FileSystemStorage, default_storage
 
 from kiwidesk.ingest.contract import InboundMessage
+from kiwidesk.ingest.findings import found_ahead
 from kiwidesk.ingest.services import _accepted, raw_name
+from kiwidesk.vault.storage import stored_form
 
 
-def prestore(message: InboundMessage) -> None:
-    """Store the raw bytes and accepted attachments of `message` where ingest keeps them.
+def prestore(message: InboundMessage) -> InboundMessage:
+    """Store the raw bytes and accepted attachments of `message` where ingest keeps them,
+    and return it with the personal data in its text found.
 
-    Only on a file-system storage. A message never ingested leaves orphan files, as a
-    rolled-back ingest does.
+    Files only on a file-system storage. A message never ingested leaves orphan files,
+    as a rolled-back ingest does.
     """
     _keep(raw_name(message.raw), message.raw)
     for attachment in _accepted(message.attachments):
         _keep(attachment_name(attachment.content), attachment.content)
+    return found_ahead(message)
 
 
 def attachment_name(content: bytes) -> str:
@@ -51,5 +55,6 @@ def _keep(name: str, content: bytes) -> None:
         os.makedirs(folder, exist_ok=True)
         file = open(partial, "wb")  # noqa: SIM115
     with file:
-        file.write(content)
+        # In the storage's own form: an encrypting storage must never hold plaintext.
+        file.write(stored_form(default_storage, content))
     os.replace(partial, path)

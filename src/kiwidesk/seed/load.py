@@ -19,6 +19,7 @@ from kiwidesk.seed.people import create_cast
 from kiwidesk.seed.plan import CasePlan, plan_cases
 from kiwidesk.seed.script import tell
 from kiwidesk.seed.story import Ids, Rows, Story
+from kiwidesk.vault.fields import EncryptedTextField
 
 BATCH_CASES = 2_000
 CaseTags = Case.tags.through
@@ -146,10 +147,27 @@ def _write(rows: Rows) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(_insert_sql(Case), rows.cases)
         cursor.executemany(_insert_sql(Thread), threads)
-        cursor.executemany(_insert_sql(Message), rows.messages)
+        cursor.executemany(_insert_sql(Message), _sealed(Message, rows.messages))
         cursor.executemany(_insert_sql(Event), rows.events)
         cursor.executemany(_insert_sql(CaseTags), rows.case_tags)
     rows.clear()
+
+
+def _sealed(model: type[models.Model], rows: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows with their encrypted and JSON columns prepared, as save() would
+    (executemany skips it)."""
+    sealed = [
+        (position, field)
+        for position, field in enumerate(model._meta.concrete_fields)
+        if isinstance(field, EncryptedTextField | models.JSONField)
+    ]
+    result = []
+    for row in rows:
+        values = list(row)
+        for position, field in sealed:
+            values[position] = field.get_db_prep_save(values[position], connection)
+        result.append(tuple(values))
+    return result
 
 
 @contextmanager

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiwidesk.cases.events import FIELD_EVENTS, MESSAGE_EVENTS
-from kiwidesk.cases.models import Channel, Direction, EventKind, Party, Status
+from kiwidesk.cases.models import Channel, Direction, EventKind, Party, Sensitivity, Status
+from kiwidesk.pii import detect
 
 DONE = (Status.SOLVED, Status.CLOSED)
 
@@ -235,6 +236,8 @@ class Story:
                 "",  # full_text: seeded text has no quotes to strip
                 "",  # raw_file: nothing arrived on a wire
                 False,  # is_automated
+                Sensitivity.NORMAL,
+                [[found.type, found.start, found.end] for found in detect(text)],
                 delivery,
                 self.rows.stamp(at),
             )

@@ -117,7 +117,7 @@ def _parse_and_prestore(raw: bytes, source: str) -> Parsed:
     """What a parse worker does: parse, and write the message's files for the writer."""
     parsed = parse_or_refuse(raw, source)
     if isinstance(parsed, InboundMessage):
-        prestore(parsed)
+        parsed = prestore(parsed)
     return parsed
 
 
