@@ -158,7 +158,7 @@ def test_clocks_are_listed_breached_first_then_by_due_instant(
 
 
 def test_a_business_hours_clock_is_amber_when_little_business_time_is_left(
-    agent_client: Client, db: None
+    agent_client: Client, agent: Agent, db: None
 ) -> None:
     office = BusinessCalendar.objects.create(
         name="Office",
@@ -172,6 +172,7 @@ def test_a_business_hours_clock_is_amber_when_little_business_time_is_left(
     case = make_case()
     # 16:50 to tomorrow 10:00 is 17 h on the wall but only 70 business minutes.
     with time_machine.travel(NOW.replace(hour=16, minute=50), tick=False):
+        agent_client.force_login(agent)  # a fresh session: the one from 12:00 timed out
         clock(case, policy, Metric.FIRST_REPLY, "active", due_at=NOW + timedelta(hours=22))
 
         shown = panel(agent_client, case)

@@ -86,6 +86,17 @@ class Agent(AbstractBaseUser, PermissionsMixin):
         return self.name.split(" ")[0] if self.name else self.email
 
 
+class Scope(models.TextChoices):
+    """What an API token may do: GET/HEAD need read, anything else write.
+
+    Clinical makes the token count as a second factor, so it can open clinical content.
+    """
+
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+    CLINICAL = "clinical", "Clinical (counts as a second factor)"
+
+
 class ApiToken(models.Model):
     """A bearer token for the API. Only the SHA-256 of the secret is stored."""
 
@@ -96,6 +107,12 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.CharField(
+        max_length=50, default="read write", help_text="Space-separated: read, write, clinical."
+    )
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Refused from this time on; empty: never expires."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -105,4 +122,15 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.has_expired
+
+    @property
+    def has_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scope_list

@@ -8,17 +8,47 @@ from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from kiwidesk.accounts.models import Agent
-from kiwidesk.accounts.services import agent_for_token
+from kiwidesk.accounts.models import Agent, ApiToken, Scope
+from kiwidesk.accounts.services import find_token
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer <secret>`; only the secret's digest is stored."""
+    """`Authorization: Bearer <secret>`; only the secret's digest is stored.
+
+    The one place token scopes and expiry are enforced: GET and HEAD need "read",
+    every other method "write". A token with "clinical" counts as the second factor
+    the access rules ask of clinical content; any other token does not.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> Agent | None:
         if not token:
             return None
-        return agent_for_token(token)
+        found = find_token(token)
+        if found is None:
+            return None
+        _check(found, request.method or "GET")
+        agent = found.agent
+        is_verified = found.has_scope(Scope.CLINICAL)
+        agent.is_verified = lambda: is_verified  # type: ignore[attr-defined]
+        return agent
+
+
+def _check(token: ApiToken, method: str) -> None:
+    if token.has_expired and token.expires_at is not None:
+        raise HttpError(
+            401,
+            f"This API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC: "
+            "issue a new one at /account/tokens/.",
+        )
+    needed = Scope.READ if method.upper() in READ_METHODS else Scope.WRITE
+    if not token.has_scope(needed):
+        raise HttpError(
+            403,
+            f"This API token lacks the '{needed}' scope that {method.upper()} needs "
+            f"(it has: {', '.join(token.scope_list)}).",
+        )
 
 
 class SessionAuth(APIKeyCookie):

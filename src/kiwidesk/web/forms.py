@@ -8,7 +8,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.files.uploadedfile import UploadedFile
 
-from kiwidesk.accounts.models import Agent, Team
+from kiwidesk.accounts.models import Agent, Scope, Team
+from kiwidesk.accounts.services import MAX_TOKEN_DAYS
 from kiwidesk.cases.content import NewAttachment
 from kiwidesk.cases.models import Case, Channel, Priority, Sensitivity, Status
 from kiwidesk.cases.queries import SORTS, InboxFilters, InboxView
@@ -49,6 +50,42 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget = forms.EmailInput(
             attrs={"autofocus": True, "autocomplete": "email"}
         )
+
+
+class CodeForm(forms.Form):
+    """A six-digit code from an authenticator app."""
+
+    code = forms.RegexField(
+        label="Code from your authenticator app",
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": "Type the 6 digits your authenticator app shows."},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "maxlength": 7,
+            }
+        ),
+    )
+
+    def token(self) -> str:
+        return str(self.cleaned_data["code"]).strip()
+
+
+class NewTokenForm(forms.Form):
+    """Name, scopes and lifetime of a new API token; the service decides who gets what."""
+
+    name = forms.CharField(max_length=100, initial="API token")
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        initial=[Scope.READ, Scope.WRITE],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="GET needs read; everything else write. Clinical counts as a second factor.",
+    )
+    days = forms.IntegerField(
+        label="Expires after (days)", min_value=1, max_value=MAX_TOKEN_DAYS, initial=90
+    )
 
 
 class InboxFilterForm(forms.Form):
