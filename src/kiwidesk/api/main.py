@@ -16,6 +16,7 @@ from kiwidesk.api.auth import SessionAuth, TokenAuth
 from kiwidesk.api.calls import router as calls_router
 from kiwidesk.api.cases import router as cases_router
 from kiwidesk.api.contacts import router as contacts_router
+from kiwidesk.api.privacy import router as privacy_router
 from kiwidesk.api.sla import router as sla_router
 from kiwidesk.api.sla_management import router as sla_management_router
 from kiwidesk.api.threads import router as threads_router
@@ -59,6 +60,7 @@ api.add_router("", whatsapp_router)
 api.add_router("", sla_router)
 api.add_router("", sla_management_router)
 api.add_router("", audit_router)
+api.add_router("", privacy_router)
 
 # Added last so it only sees paths no router claimed: an API client gets JSON, not
 # the web UI's HTML page.

@@ -11,8 +11,9 @@ class WebchatConfig(AppConfig):
     def ready(self) -> None:
         from kiwidesk.cases import outbox
         from kiwidesk.cases.models import Channel
-        from kiwidesk.channels.webchat import adapter
+        from kiwidesk.channels.webchat import adapter, erasure
 
         # An agent's reply on a chat thread goes to the visitor's stream while the chat
         # lasts, and by email afterwards (adapter.send decides).
         outbox.register(Channel.CHAT, adapter.send)
+        erasure.register()

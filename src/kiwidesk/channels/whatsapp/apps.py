@@ -17,7 +17,7 @@ class WhatsAppConfig(AppConfig):
     def ready(self) -> None:
         from kiwidesk.cases import outbox
         from kiwidesk.channels.common import check_messaging_window, outbox_sender
-        from kiwidesk.channels.whatsapp import media, views
+        from kiwidesk.channels.whatsapp import erasure, media, views
         from kiwidesk.ingest import handlers, parsers
 
         # WhatsApp arrives from Meta (JSON) or through Twilio (a form); one parser
@@ -25,6 +25,7 @@ class WhatsAppConfig(AppConfig):
         parsers.register("whatsapp", media.parse_any_with_media)
         handlers.register(views.WEBHOOK, views.handle)
         outbox.register("whatsapp", outbox_sender(send_whatsapp), check=check_messaging_window)
+        erasure.register()
 
 
 def send_whatsapp(message: Message) -> str:

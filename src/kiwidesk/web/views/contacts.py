@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from kiwidesk.cases.queries import contact_cases
 from kiwidesk.contacts.models import Contact
 from kiwidesk.privacy.access import visible_cases
+from kiwidesk.privacy.subject_rights import may_exercise_rights
 from kiwidesk.web.views._common import agent_of, agent_required
 
 CASE_HISTORY_LIMIT = 200
@@ -21,7 +22,8 @@ def contact_page(request: HttpRequest, contact_id: int) -> HttpResponse:
         Contact.objects.select_related("organisation").prefetch_related("identities"),
         pk=contact_id,
     )
-    cases = contact_cases(visible_cases(agent_of(request)), contact.pk)
+    agent = agent_of(request)
+    cases = contact_cases(visible_cases(agent), contact.pk)
     rows = list(cases[: CASE_HISTORY_LIMIT + 1])
     return render(
         request,
@@ -30,5 +32,6 @@ def contact_page(request: HttpRequest, contact_id: int) -> HttpResponse:
             "contact": contact,
             "cases": rows[:CASE_HISTORY_LIMIT],
             "has_more_cases": len(rows) > CASE_HISTORY_LIMIT,
+            "may_exercise_rights": may_exercise_rights(agent),
         },
     )
