@@ -57,13 +57,14 @@ def _known_error(exc: Exception) -> str | None:
 
     from kiwidesk.envconfig import ConfigError
     from kiwidesk.seed.errors import SeedError
+    from kiwidesk.vault.cipher import VaultError
 
     if isinstance(exc, ValidationError):
         return "; ".join(exc.messages)
     if isinstance(exc, DatabaseError):
         hint = " (run `kiwidesk migrate` first)" if "no such table" in str(exc) else ""
         return f"database: {exc}{hint}"
-    if isinstance(exc, CliError | SeedError | ConfigError | CommandError | OSError):
+    if isinstance(exc, CliError | SeedError | ConfigError | CommandError | OSError | VaultError):
         return str(exc)
     return None
 
@@ -109,6 +110,16 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="issue an API token and print it once")
     token.add_argument("email")
     token.add_argument("--name", default="API token")
+    token.add_argument(
+        "--scope",
+        action="append",
+        choices=("read", "write", "clinical"),
+        help="repeat for several (default: read and write); clinical needs a cleared "
+        "agent with two-factor authentication",
+    )
+    token.add_argument(
+        "--days", type=int, default=90, help="days until the token expires (default 90)"
+    )
     token.set_defaults(handler=cmd_token)
 
     serve = commands.add_parser("serve", help="serve the web UI and API with waitress")
@@ -159,6 +170,33 @@ def _parser() -> argparse.ArgumentParser:
     recompute.add_argument("--quiet", action="store_true", help="no progress bar")
     recompute.set_defaults(handler=cmd_sla_recompute)
 
+    privacy = commands.add_parser("privacy", help="data-subject rights and retention")
+    privacy_commands = privacy.add_subparsers(
+        dest="privacy_command", required=True, metavar="COMMAND"
+    )
+    export = privacy_commands.add_parser(
+        "export", help="print everything held about a contact as JSON"
+    )
+    export.add_argument("email", help="an email address of the contact")
+    export.set_defaults(handler=cmd_privacy_export)
+    erase = privacy_commands.add_parser(
+        "erase", help="erase a contact's personal data everywhere (cannot be undone)"
+    )
+    erase.add_argument("email", help="an email address of the contact")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.set_defaults(handler=cmd_privacy_erase)
+    retention = privacy_commands.add_parser("retention", help="retention policies")
+    retention_commands = retention.add_subparsers(
+        dest="retention_command", required=True, metavar="COMMAND"
+    )
+    retention_run = retention_commands.add_parser(
+        "run", help="anonymise or delete the closed cases whose retention has passed"
+    )
+    retention_run.add_argument(
+        "--dry-run", action="store_true", help="print what would be done, change nothing"
+    )
+    retention_run.set_defaults(handler=cmd_privacy_retention_run)
+
     pii = commands.add_parser("pii", help="personal data")
     pii_commands = pii.add_subparsers(dest="pii_command", required=True, metavar="COMMAND")
     scan = pii_commands.add_parser(
@@ -172,6 +210,22 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="recompute the audit log's hash chain and report the first broken link"
     )
     verify.set_defaults(handler=cmd_audit_verify)
+
+    keys = commands.add_parser("keys", help="encryption keys for message text and files")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
+    generate = keys_commands.add_parser(
+        "generate", help="print a new key line for KIWIDESK_ENCRYPTION_KEYS"
+    )
+    generate.add_argument("--id", default="", help="the key id (default: k + today's date)")
+    generate.set_defaults(handler=cmd_keys_generate)
+    keys_status = keys_commands.add_parser(
+        "status", help="count stored values and files by the key that seals them"
+    )
+    keys_status.set_defaults(handler=cmd_keys_status)
+    rotate = keys_commands.add_parser(
+        "rotate", help="queue re-encryption of everything not under the current key"
+    )
+    rotate.set_defaults(handler=cmd_keys_rotate)
 
     manage = commands.add_parser("manage", help="run any Django management command")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
@@ -254,10 +308,23 @@ def cmd_createagent(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from kiwidesk.accounts.services import issue_token
+    from kiwidesk.accounts.services import DEFAULT_SCOPES, TokenRefusedError, issue_token
 
-    issued = issue_token(_agent(args.email), name=args.name)
-    print("API token (shown once, keep it somewhere safe):", file=sys.stderr)
+    try:
+        issued = issue_token(
+            _agent(args.email),
+            name=args.name,
+            scopes=args.scope or DEFAULT_SCOPES,
+            days=args.days,
+        )
+    except TokenRefusedError as exc:
+        raise CliError(str(exc)) from None
+    expires_at = issued.token.expires_at
+    print(
+        f"API token ({issued.token.scopes}; expires {expires_at:%Y-%m-%d}) "
+        "shown once, keep it somewhere safe:",
+        file=sys.stderr,
+    )
     print(issued.secret)
     return 0
 
@@ -273,6 +340,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from kiwidesk.cases import tasks as case_tasks
     from kiwidesk.channels.webchat import tasks as chat_tasks
     from kiwidesk.ingest import tasks as ingest_tasks
+    from kiwidesk.privacy import tasks as privacy_tasks
     from kiwidesk.sla import timers as sla_timers
 
     # A worker that died mid-task left sends "sending" and webhook deliveries
@@ -281,6 +349,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     ingest_tasks.requeue_stalled()
     chat_tasks.end_idle_chats.call()
     sla_timers.start()
+    privacy_tasks.start()  # retention: a run now, then daily
     call_command("db_worker")
     return 0
 
@@ -396,6 +465,53 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_generate(args: argparse.Namespace) -> int:
+    import datetime
+
+    from kiwidesk.vault.cipher import KeyConfigError, new_key_line
+
+    key_id = args.id or f"k{datetime.datetime.now(tz=datetime.UTC):%Y%m%d}"
+    try:
+        print(new_key_line(key_id))
+    except KeyConfigError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
+def cmd_keys_status(args: argparse.Namespace) -> int:
+    from kiwidesk.privacy.key_rotation import key_status
+    from kiwidesk.vault.cipher import VaultError
+    from kiwidesk.vault.keys import keyring
+
+    try:
+        keys = keyring()
+    except VaultError as exc:
+        raise CliError(str(exc)) from None
+    status = key_status()
+    print(f"current key: {keys.current_id}; configured: {', '.join(keys.keys)}")
+    for column, counts in [*status.columns.items(), ("files", status.files)]:
+        shown = ", ".join(f"{key_id}: {count}" for key_id, count in sorted(counts.items()))
+        print(f"{column}: {shown or 'nothing stored'}")
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from kiwidesk.privacy.key_rotation import rotate_keys
+    from kiwidesk.vault.cipher import VaultError
+    from kiwidesk.vault.keys import keyring
+
+    try:
+        current = keyring().current_id
+    except VaultError as exc:
+        raise CliError(str(exc)) from None
+    rotate_keys.enqueue()
+    print(
+        f"Queued: the worker re-encrypts everything under key {current!r} in batches; "
+        "`kiwidesk keys status` shows the progress."
+    )
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -404,6 +520,64 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 
 # Helpers ------------------------------------------------------------------------------
+
+
+def cmd_privacy_export(args: argparse.Namespace) -> int:
+    import json
+
+    from kiwidesk.privacy.subject_rights import export_subject
+
+    document = export_subject(None, _subject(args.email).pk)
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+    print()
+    # The email is the operator's own input: the audit log keeps only the contact id.
+    print(f"Exported contact #{document['contact']['id']}.", file=sys.stderr)
+    return 0
+
+
+def cmd_privacy_erase(args: argparse.Namespace) -> int:
+    from kiwidesk.privacy.subject_rights import erase_subject
+
+    contact = _subject(args.email)
+    if not args.yes:
+        print(
+            f"This erases contact #{contact.pk} ({args.email.strip()}): their name, addresses, "
+            "messages, attachments, calls and chats, everywhere. It cannot be undone.",
+            file=sys.stderr,
+        )
+        answer = input("Type the address again to confirm: ")
+        if answer.strip().lower() != args.email.strip().lower():
+            print("Not confirmed: nothing was erased.", file=sys.stderr)
+            return 1
+    summary = erase_subject(None, contact.pk)
+    print(f"Erased contact #{contact.pk}: {summary.describe()}")
+    return 0
+
+
+def cmd_privacy_retention_run(args: argparse.Namespace) -> int:
+    from kiwidesk.privacy.retention import run_retention
+
+    run = run_retention(is_dry_run=args.dry_run)
+    done = {"anonymise": "anonymised", "delete": "deleted"}
+    for outcome in run.policies:
+        verb = f"would {outcome.action}" if run.is_dry_run else done[outcome.action]
+        noun = "case" if outcome.cases == 1 else "cases"
+        print(f"{outcome.policy}: {verb} {outcome.cases} {noun}")
+    if not run.policies:
+        print("No active retention policies.")
+    prefix = "Dry run, nothing changed: " if run.is_dry_run else ""
+    print(f"{prefix}{run.describe()}")
+    return 0
+
+
+def _subject(email: str) -> Any:
+    from kiwidesk.contacts.services import InvalidIdentityError
+    from kiwidesk.privacy.subject_rights import SubjectNotFoundError, contact_by_email
+
+    try:
+        return contact_by_email(email)
+    except (InvalidIdentityError, SubjectNotFoundError) as error:
+        raise CliError(str(error)) from None
 
 
 def prepare_demo() -> Any:

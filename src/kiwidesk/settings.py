@@ -6,6 +6,7 @@ import importlib.util
 import os
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -43,6 +44,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "ninja",
     "django_tasks",
     "django_tasks_db",
@@ -62,14 +67,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kiwidesk.web.security.PathPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kiwidesk.web.security.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as its documentation asks: it answers a locked-out login with our page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kiwidesk.urls"
@@ -85,6 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kiwidesk.web.views.account_context.second_factor",
             ],
         },
     },
@@ -136,12 +147,89 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Argon2 for new and changed passwords; the older hashers stay so that existing
+# PBKDF2 hashes still verify, and Django rehashes them with Argon2 at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "kiwidesk.accounts.backends.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
+# Login throttling (django-axes): KIWIDESK_LOGIN_FAILURE_LIMIT failed logins for one
+# email from one IP address lock that pair out for KIWIDESK_LOGIN_LOCKOUT_MINUTES.
+# API tokens never pass through authenticate(), so the API is not affected.
+AXES_FAILURE_LIMIT = env_int("KIWIDESK_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("KIWIDESK_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The login form's field and authenticate()'s argument, although agents type an email.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kiwidesk.web.views.auth.locked_out"
+# Behind a reverse proxy, name the header holding the client's address (e.g.
+# HTTP_X_FORWARDED_FOR,REMOTE_ADDR); otherwise every visitor shares the proxy's address.
+KIWIDESK_CLIENT_IP_HEADERS = env_list("KIWIDESK_CLIENT_IP_HEADERS", ["REMOTE_ADDR"])
+AXES_CLIENT_IP_CALLABLE = "kiwidesk.accounts.backends.client_ip"
+AXES_VERBOSE = False
+
+# Two-factor (django-otp TOTP). The issuer is the name authenticator apps show.
+OTP_TOTP_ISSUER = env_str("KIWIDESK_OTP_ISSUER", "Kiwidesk")
+OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code doubles the wait: 1 s, 2 s, 4 s…
+
+# Sessions end after KIWIDESK_SESSION_IDLE_MINUTES without a request and, however busy,
+# KIWIDESK_SESSION_MAX_HOURS after login. kiwidesk.web.security renews a session in use
+# once a minute, rather than SESSION_SAVE_EVERY_REQUEST's write on every request.
+KIWIDESK_SESSION_IDLE_MINUTES = env_int("KIWIDESK_SESSION_IDLE_MINUTES", 30)
+KIWIDESK_SESSION_MAX_HOURS = env_int("KIWIDESK_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = KIWIDESK_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("KIWIDESK_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Behind HTTPS (KIWIDESK_SECURE_COOKIES=true) cookies travel only over HTTPS, plain
+# HTTP is redirected and browsers are told to use HTTPS only (HSTS).
+KIWIDESK_SECURE_COOKIES = env_bool("KIWIDESK_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = KIWIDESK_SECURE_COOKIES
+CSRF_COOKIE_SECURE = KIWIDESK_SECURE_COOKIES
+SECURE_SSL_REDIRECT = KIWIDESK_SECURE_COOKIES and env_bool("KIWIDESK_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("KIWIDESK_HSTS_SECONDS", 31_536_000) if KIWIDESK_SECURE_COOKIES else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False  # the operator's other hosts are not ours to decide
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KIWIDESK_BEHIND_PROXY", False) else None
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp 4). Templates carry no inline script, style
+# attribute or on* handler: behaviour lives in static/kiwidesk/*.js (docs/security.md).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+# Pages that need more than the policy above, by path prefix (kiwidesk.web.security).
+# The web-chat demo page stands for a customer's site: it styles itself inline and the
+# widget brings its own <style>. (Swagger UI at /api/docs needs nothing more.)
+KIWIDESK_CSP_PATH_UPDATES = {
+    "/channels/chat/demo/": {"style-src": ["'unsafe-inline'"]},
+}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("KIWIDESK_TIME_ZONE", "UTC")
@@ -153,8 +241,12 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
+# Encryption at rest (docs/encryption.md): "id:base64-32-bytes,..."; the first key encrypts,
+# the others only decrypt. Empty: a key generated once into the data folder (demo only).
+KIWIDESK_ENCRYPTION_KEYS = env_secret("KIWIDESK_ENCRYPTION_KEYS") or ""
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Attachments, raw mail and recordings are encrypted on disk with the same keys.
+    "default": {"BACKEND": "kiwidesk.vault.storage.EncryptedFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True

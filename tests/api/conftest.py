@@ -11,6 +11,7 @@ from django.test import Client
 from kiwidesk.accounts.models import Agent
 from kiwidesk.accounts.services import issue_token
 from kiwidesk.cases.models import Case
+from tests.accounts.authenticator import clinical_token
 from tests.factories.cases import make_case
 
 
@@ -49,7 +50,7 @@ def api(client: Client, agent: Agent) -> ApiClient:
 
 @pytest.fixture
 def clinical_api(client: Client, clinical_agent: Agent) -> ApiClient:
-    return ApiClient(client, issue_token(clinical_agent).secret)
+    return ApiClient(client, clinical_token(clinical_agent))
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def callers(client: Client, agent: Agent, clinical_agent: Agent) -> dict[str, Ap
         "anonymous": ApiClient(client, None),
         "customer": ApiClient(client, CUSTOMER_TOKEN),
         "uncleared_agent": ApiClient(client, issue_token(agent).secret),
-        "cleared_agent": ApiClient(client, issue_token(clinical_agent).secret),
+        "cleared_agent": ApiClient(client, clinical_token(clinical_agent)),
     }
 
 

@@ -1,4 +1,7 @@
-"""The authorization matrix: anonymous, a customer, an agent without clearance, a cleared agent."""
+"""The authorization matrix: anonymous, a customer, an agent without clearance, a cleared agent.
+
+The full role x sensitivity x action matrix is in tests/privacy/test_access_matrix.py.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ REFUSED_BEFORE_THE_GATE = (
 )
 ROLES = (
     *REFUSED_BEFORE_THE_GATE,
-    Role("uncleared_agent", 404, ("denied",)),
+    Role("uncleared_agent", 403, ("denied",)),  # named, so that break-glass can follow
     Role("cleared_agent", None, ("granted",)),
 )
 

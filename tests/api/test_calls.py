@@ -252,7 +252,7 @@ def test_a_missing_call_and_a_forbidden_recording_answer_alike(
     [
         ("anonymous", 401, [], 0),
         ("customer", 401, [], 0),
-        ("uncleared_agent", 404, ["denied"], 0),
+        ("uncleared_agent", 403, ["denied"], 0),
         ("cleared_agent", 201, ["granted"], 1),
     ],
 )
@@ -289,7 +289,7 @@ def test_logging_a_call_follows_the_authorization_matrix(
     [
         ("anonymous", 401, []),
         ("customer", 401, []),
-        ("uncleared_agent", 404, ["denied"]),
+        ("uncleared_agent", 403, ["denied"]),
         ("cleared_agent", 200, ["granted"]),
     ],
 )

@@ -144,17 +144,15 @@ def test_clocks_of_a_missing_case_are_not_found(api: ApiClient, db: None) -> Non
     assert (response.status_code, response.json()) == (404, {"detail": "Case 999999 not found."})
 
 
-def test_clocks_of_a_case_beyond_clearance_are_not_found_and_the_refusal_audited(
+def test_clocks_of_a_case_beyond_clearance_are_refused_and_the_refusal_audited(
     api: ApiClient, clinical_case: Case
 ) -> None:
     recompute_case(clinical_case.pk)
 
     response = api.get(f"/cases/{clinical_case.pk}/clocks")
 
-    assert (response.status_code, response.json()) == (
-        404,
-        {"detail": f"Case {clinical_case.pk} not found."},
-    )
+    assert response.status_code == 403
+    assert "your clearance does not cover it" in response.json()["detail"]
     audit = AuditRecord.objects.get(object_id=str(clinical_case.pk), action="case.view")
     assert audit.outcome == "denied"
 

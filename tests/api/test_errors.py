@@ -159,7 +159,7 @@ def test_replying_on_an_unknown_thread_is_a_404(api: ApiClient) -> None:
     assert response.json() == {"detail": "Thread 987654 not found."}
 
 
-def test_a_forbidden_thread_is_the_same_404_as_a_missing_one(
+def test_a_thread_above_clearance_names_its_case_so_break_glass_can_follow(
     api: ApiClient, clinical_case: Case
 ) -> None:
     thread = customer_thread(clinical_case)
@@ -167,8 +167,12 @@ def test_a_forbidden_thread_is_the_same_404_as_a_missing_one(
 
     response = api.post(f"/threads/{thread.pk}/messages", {"text": "Hello"})
 
-    assert response.status_code == 404
-    assert response.json() == {"detail": f"Thread {thread.pk} not found."}
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": f"Case #{clinical_case.pk} is clinical: your clearance does not cover it. "
+        f"To open it for a while, POST a reason to /api/v1/cases/{clinical_case.pk}/break-glass "
+        "(the leads are told)."
+    }
     assert written() == before
 
 

@@ -35,8 +35,9 @@ def test_clinical_case_is_hidden_from_an_agent_without_clearance(agent):
 
 
 @pytest.mark.django_db
-def test_cleared_agent_opens_a_clinical_case(clinical_agent):
+def test_cleared_agent_with_a_verified_second_factor_opens_a_clinical_case(clinical_agent):
     case = make_case(sensitivity=Sensitivity.CLINICAL)
+    clinical_agent.is_verified = lambda: True
 
     assert access_case(clinical_agent, case.pk, Purpose.CHANGE) == case
     assert list(visible_cases(clinical_agent)) == [case]

@@ -139,7 +139,8 @@ def test_an_agent_without_clearance_cannot_log_a_call(
         f"/cases/{case.pk}/threads/{thread.pk}/calls/", call_form(number=CUSTOMER_NUMBER)
     )
 
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert "Break the glass" in response.content.decode()
     assert Call.objects.count() == 0
     assert AuditRecord.objects.get().outcome == "denied"
 
@@ -211,7 +212,7 @@ def test_a_range_past_the_end_gets_the_whole_recording(
     assert response.content == WAV
 
 
-def test_a_recording_on_a_case_the_agent_cannot_open_is_not_found(
+def test_a_recording_on_a_case_above_clearance_is_refused(
     clinical_agent: Agent, agent_client: Client
 ) -> None:
     case = make_case(clinical_agent, sensitivity="clinical")
@@ -228,7 +229,8 @@ def test_a_recording_on_a_case_the_agent_cannot_open_is_not_found(
 
     response = agent_client.get(f"/cases/{case.pk}/calls/{call.pk}/recording/")
 
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
     assert AuditRecord.objects.get().outcome == "denied"
 
 
@@ -263,3 +265,21 @@ def test_the_timeline_says_who_was_called_how_it_ended_and_how_long(
     response = client.get(f"/cases/{phone_case.pk}/")
 
     assert "Call from the customer: answered, 3 min 05 s" in response.content.decode()
+
+
+def test_a_transcript_shows_masked_and_reveals_on_demand(
+    agent: Agent, agent_client: Client, phone_case: Case
+) -> None:
+    call = attach_transcript(
+        recorded_call(agent, phone_case), text="My card is 4111 1111 1111 1111, thanks."
+    )
+
+    page = agent_client.get(f"/cases/{phone_case.pk}/").content.decode()
+    revealed = agent_client.get(
+        f"/cases/{phone_case.pk}/messages/{call.message_id}/reveal/?part=transcript"
+    ).content.decode()
+
+    assert "<p>My card is [card number], thanks.</p>" in page
+    assert "4111 1111 1111 1111" not in page
+    assert "My card is 4111 1111 1111 1111, thanks." in revealed
+    assert AuditRecord.objects.filter(action="pii.reveal", reason="transcript").count() == 1

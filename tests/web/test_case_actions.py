@@ -86,14 +86,15 @@ def test_reply_on_a_thread_of_another_case_is_not_found(agent_client):
 
 
 @pytest.mark.django_db
-def test_reply_on_a_forbidden_case_is_not_found_and_audited(agent_client):
+def test_reply_on_a_case_above_clearance_is_refused_and_audited(agent_client):
     case = make_case(sensitivity=Sensitivity.CLINICAL)
 
     response = agent_client.post(
         f"/cases/{case.pk}/threads/{customer_thread(case).pk}/reply/", {"text": "Hello"}
     )
 
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert "It froze again" not in response.content.decode()
     assert directions(case) == [Direction.INBOUND]
     assert AuditRecord.objects.get(object_id=str(case.pk)).outcome == AuditOutcome.DENIED
 

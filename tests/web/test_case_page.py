@@ -45,7 +45,7 @@ def header_post(case, **changes) -> dict[str, str]:
     [
         ("anonymous", 302, []),
         ("inactive", 302, []),
-        ("agent", 404, [AuditOutcome.DENIED]),
+        ("agent", 403, [AuditOutcome.DENIED]),  # the break-glass page
         ("clinical_agent", 200, [AuditOutcome.GRANTED]),
     ],
 )
@@ -228,7 +228,7 @@ def test_agent_cannot_mark_a_case_above_their_clearance(agent_client):
 
 
 @pytest.mark.django_db
-def test_header_edit_of_a_forbidden_case_is_a_404_and_changes_nothing(agent_client):
+def test_header_edit_of_a_case_above_clearance_is_refused_and_changes_nothing(agent_client):
     case = make_case(sensitivity=Sensitivity.CONFIDENTIAL)
 
     response = agent_client.post(
@@ -236,7 +236,7 @@ def test_header_edit_of_a_forbidden_case_is_a_404_and_changes_nothing(agent_clie
     )
 
     case.refresh_from_db()
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert case.status == Status.NEW
     assert audit_outcomes(case) == [AuditOutcome.DENIED]
 
@@ -266,7 +266,7 @@ def test_attachment_of_another_case_is_not_found(agent_client):
 
 
 @pytest.mark.django_db
-def test_attachment_of_a_forbidden_case_is_not_found(agent_client):
+def test_attachment_of_a_case_above_clearance_is_refused(agent_client):
     case = make_case(
         sensitivity=Sensitivity.CLINICAL,
         attachments=[NewAttachment("notes.txt", "text/plain", b"clinical")],
@@ -275,7 +275,8 @@ def test_attachment_of_a_forbidden_case_is_not_found(agent_client):
 
     response = agent_client.get(f"/cases/{case.pk}/attachments/{attachment.pk}/")
 
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")  # the break-glass page, no file
     assert audit_outcomes(case) == [AuditOutcome.DENIED]
 
 

@@ -292,7 +292,7 @@ def test_message_with_raw_bytes_links_to_its_original(agent_client):
     ("role", "expected_status", "expected_audit"),
     [
         ("anonymous", 302, []),
-        ("agent", 404, [AuditOutcome.DENIED]),
+        ("agent", 403, [AuditOutcome.DENIED]),
         ("clinical_agent", 200, [AuditOutcome.GRANTED]),
     ],
 )

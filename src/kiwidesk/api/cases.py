@@ -13,7 +13,9 @@ from ninja.errors import HttpError
 from kiwidesk.accounts.models import Agent
 from kiwidesk.api import lookups
 from kiwidesk.api.auth import current_agent
+from kiwidesk.api.case_privacy import router as case_privacy_router
 from kiwidesk.api.pagination import page_of
+from kiwidesk.api.presenting import present, present_one
 from kiwidesk.api.schemas import (
     ERRORS,
     CaseIn,
@@ -36,6 +38,7 @@ from kiwidesk.contacts.models import Contact
 from kiwidesk.privacy.access import Purpose, access_case, ensure_cleared_for, visible_cases
 
 router = Router(tags=["cases"])
+router.add_router("", case_privacy_router)
 
 
 def _filters(query: CaseListQuery) -> queries.InboxFilters:
@@ -66,8 +69,8 @@ def _case(agent: Agent, case_id: int) -> Case:
     return case
 
 
-def _message(case: Case, message: Message) -> Message:
-    return queries.case_messages(case).get(pk=message.pk)
+def _message(agent: Agent, case: Case, message: Message) -> Message:
+    return present_one(agent, case, queries.case_messages(case).get(pk=message.pk))
 
 
 @router.get("", response={200: CasePage, **ERRORS}, summary="List cases (the inbox)")
@@ -156,8 +159,9 @@ def merge_case(request: HttpRequest, case_id: int, body: MergeIn) -> Case:
 @router.get("/{case_id}/messages", response={200: list[MessageOut], **ERRORS})
 def list_messages(request: HttpRequest, case_id: int) -> list[Message]:
     """Every message of the case, on every thread, oldest first."""
-    case = access_case(current_agent(request), case_id, Purpose.VIEW)
-    return list(queries.case_messages(case))
+    agent = current_agent(request)
+    case = access_case(agent, case_id, Purpose.VIEW)
+    return present(agent, case, queries.case_messages(case))
 
 
 @router.get("/{case_id}/threads", response={200: list[ThreadOut], **ERRORS})
@@ -193,14 +197,16 @@ def _party(body: ThreadIn) -> Contact:
 def add_note(request: HttpRequest, case_id: int, body: NoteIn) -> Status[Message]:
     """Add an internal note, which agents see and the customer never does."""
     agent = current_agent(request)
-    case = access_case(agent, case_id, Purpose.REPLY)
+    case = access_case(agent, case_id, Purpose.NOTE)
+    ensure_cleared_for(agent, str(body.sensitivity))
     note = services.add_note(
         agent,
         case,
         text=body.text,
         attachments=[attachment.as_new_attachment() for attachment in body.attachments],
+        sensitivity=str(body.sensitivity),
     )
-    return Status(201, _message(case, note))
+    return Status(201, _message(agent, case, note))
 
 
 @router.get("/{case_id}/events", response={200: list[EventOut], **ERRORS})

@@ -20,7 +20,15 @@ from kiwidesk.cases.services import CaseMergedError, EmptyMessageError, MergeErr
 from kiwidesk.channels.common import OutsideMessagingWindowError
 from kiwidesk.channels.whatsapp.templates import TemplateRefusedError
 from kiwidesk.contacts.services import InvalidIdentityError
-from kiwidesk.privacy.access import CaseNotFoundError, ClearanceError
+from kiwidesk.privacy.access import (
+    ActionNotAllowedError,
+    CaseNotFoundError,
+    ClearanceError,
+    ClearanceRequiredError,
+    SecondFactorRequiredError,
+)
+from kiwidesk.privacy.break_glass import BreakGlassRefusedError
+from kiwidesk.privacy.disclosure import DisclosureNotConfirmedError
 
 
 class ThreadNotFoundError(LookupError):
@@ -80,6 +88,17 @@ def _too_big(api: NinjaAPI) -> Callable[..., HttpResponse]:
     return handle
 
 
+def _disclosure(api: NinjaAPI) -> Callable[..., HttpResponse]:
+    """Name what would leave, by type and offset (never the value), so a client can ask."""
+
+    def handle(request: HttpRequest, exc: DisclosureNotConfirmedError) -> HttpResponse:
+        found = [{"type": d.type, "start": d.start, "end": d.end} for d in exc.disclosures]
+        body = {"detail": f"{exc} Send again with confirm_pii true.", "disclosures": found}
+        return api.create_response(request, body, status=409)
+
+    return handle
+
+
 def install(api: NinjaAPI) -> None:
     """Register the handlers on `api`; the most specific class wins."""
     handlers: list[tuple[type[Exception], int, str]] = [
@@ -89,6 +108,15 @@ def install(api: NinjaAPI) -> None:
             "Authentication required: send 'Authorization: Bearer <token>'.",
         ),
         (CaseNotFoundError, 404, "Case {exc} not found."),
+        (
+            ClearanceRequiredError,
+            403,
+            "{exc} To open it for a while, POST a reason to "
+            "/api/v1/cases/{exc.case_id}/break-glass (the leads are told).",
+        ),
+        (SecondFactorRequiredError, 403, "{exc}"),
+        (ActionNotAllowedError, 403, "{exc}"),
+        (BreakGlassRefusedError, 422, "{exc}"),
         (ClearanceError, 403, "{exc}"),
         (ThreadNotFoundError, 404, "Thread {exc} not found."),
         (ContactNotFoundError, 404, "Contact {exc} not found."),
@@ -106,4 +134,5 @@ def install(api: NinjaAPI) -> None:
     for exc_class, status, message in handlers:
         api.add_exception_handler(exc_class, _detail(api, status, message))
     api.add_exception_handler(RequestDataTooBig, _too_big(api))
+    api.add_exception_handler(DisclosureNotConfirmedError, _disclosure(api))
     api.add_exception_handler(HttpError, _http_error(api))

@@ -32,6 +32,7 @@ from kiwidesk.cases.models import (
     Thread,
 )
 from kiwidesk.contacts.models import Contact, IdentityKind, OrganisationKind, Tier
+from kiwidesk.pii.redaction import as_findings, redact
 
 # Ids above the 64-bit range would overflow the database driver instead of missing a row.
 MAX_ID = 2**63 - 1
@@ -215,11 +216,63 @@ class MessageIn(Schema):
     text: Body = ""
     html: Body = ""
     attachments: Attachments = []
+    confirm_pii: bool = Field(
+        default=False,
+        description="Send even though the text holds personal data the recipient did not "
+        "give us; without it such a message answers 409 with the findings.",
+    )
 
 
 class NoteIn(Schema):
     text: Body = ""
     attachments: Attachments = []
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+
+
+class FindingOut(Schema):
+    type: str
+    start: int = Field(description="Character offset in `text`.")
+    end: int
+
+
+class MessageOriginalOut(Schema):
+    """A message's content unmasked; every read is an audit record."""
+
+    id: int
+    text: str
+    html: str
+    full_text: str
+    pii: list[FindingOut]
+
+    @staticmethod
+    def resolve_text(message: Message) -> str:
+        return message.body_text
+
+    @staticmethod
+    def resolve_html(message: Message) -> str:
+        return message.body_html
+
+    @staticmethod
+    def resolve_pii(message: Message) -> list[dict[str, Any]]:
+        found = as_findings(message.pii)
+        return [{"type": f.type, "start": f.start, "end": f.end} for f in sorted(found)]
+
+
+class SensitivityIn(Schema):
+    sensitivity: Sensitivity
+
+
+class BreakGlassIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000, description="Why you need this case.")
+    minutes: int = Field(default=60, description="15, 30, 60 or 120.")
+
+
+class BreakGlassOut(Schema):
+    id: int
+    case_id: int
+    reason: str
+    granted_at: datetime
+    expires_at: datetime
 
 
 class ContactIn(AddressesIn):
@@ -298,6 +351,13 @@ class AuthorOut(Schema):
 
 
 class MessageOut(Schema):
+    """A message as the caller may see it: personal data masked, content above the
+    caller's clearance (or clinical without a second factor) withheld.
+
+    `api.presenting.present` marks what the caller may see; an unmarked message is
+    withheld, so a new endpoint that forgets it leaks nothing.
+    """
+
     id: int
     case_id: int
     thread_id: int
@@ -305,11 +365,25 @@ class MessageOut(Schema):
     channel: Channel
     direction: Direction
     author: AuthorOut | None
+    sensitivity: Sensitivity
+    withheld: bool = Field(description="The content is above the caller's clearance.")
+    redacted: bool = Field(
+        description="Personal data in `text` is masked as [type]; `html` is left empty. "
+        "GET .../messages/{id}/original reveals it (audited)."
+    )
     text: str
     html: str
     attachments: list[AttachmentOut]
     created_at: datetime
     delivery_status: DeliveryStatus
+
+    @staticmethod
+    def resolve_withheld(message: Message) -> bool:
+        return not getattr(message, "content_shown", False)
+
+    @staticmethod
+    def resolve_redacted(message: Message) -> bool:
+        return bool(message.pii) and getattr(message, "content_shown", False)
 
     @staticmethod
     def resolve_party(message: Message) -> str:
@@ -321,14 +395,22 @@ class MessageOut(Schema):
 
     @staticmethod
     def resolve_text(message: Message) -> str:
+        if not getattr(message, "content_shown", False):
+            return ""
+        if message.pii:
+            return redact(message.body_text, as_findings(message.pii))
         return message.body_text
 
     @staticmethod
     def resolve_html(message: Message) -> str:
+        if not getattr(message, "content_shown", False) or message.pii:
+            return ""
         return message.body_html
 
     @staticmethod
     def resolve_attachments(message: Message) -> list[Any]:
+        if not getattr(message, "content_shown", False):
+            return []
         return list(message.attachments.all())
 
     @staticmethod

@@ -9,10 +9,17 @@ from ninja.errors import HttpError
 from kiwidesk.accounts.models import Agent
 from kiwidesk.api.auth import current_agent
 from kiwidesk.api.errors import ThreadNotFoundError
+from kiwidesk.api.presenting import present_one
 from kiwidesk.api.schemas import ERRORS, MessageIn, MessageOut
 from kiwidesk.cases import queries, services
 from kiwidesk.cases.models import Case, Message, Party, Thread
-from kiwidesk.privacy.access import CaseNotFoundError, Purpose, access_case
+from kiwidesk.privacy.access import (
+    CaseNotFoundError,
+    ClearanceRequiredError,
+    Purpose,
+    access_case,
+)
+from kiwidesk.privacy.disclosure import check_disclosure, record_disclosure
 
 router = Router(tags=["threads"])
 
@@ -24,6 +31,7 @@ def reply(request: HttpRequest, thread_id: int, body: MessageIn) -> Status[Messa
     thread, case = thread_to_write(agent, thread_id)
     if thread.party == Party.INTERNAL:
         raise HttpError(422, "The internal thread has no party to write to; add a note instead.")
+    confirmed = check_disclosure(thread, body.text, confirmed=body.confirm_pii)
     message = services.reply(
         agent,
         thread,
@@ -31,7 +39,8 @@ def reply(request: HttpRequest, thread_id: int, body: MessageIn) -> Status[Messa
         html=body.html,
         attachments=[attachment.as_new_attachment() for attachment in body.attachments],
     )
-    return Status(201, queries.case_messages(case).get(pk=message.pk))
+    record_disclosure(agent, thread, confirmed)
+    return Status(201, present_one(agent, case, queries.case_messages(case).get(pk=message.pk)))
 
 
 def thread_to_write(agent: Agent, thread_id: int) -> tuple[Thread, Case]:
@@ -41,6 +50,8 @@ def thread_to_write(agent: Agent, thread_id: int) -> tuple[Thread, Case]:
         raise ThreadNotFoundError(thread_id)
     try:
         case = access_case(agent, thread.case_id, Purpose.REPLY)
+    except ClearanceRequiredError:
+        raise
     except CaseNotFoundError:
         # Answer about the thread asked for: naming its case would tell a refused
         # caller that the thread exists, and where.

@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 from pydantic import Field
 
 from kiwidesk.api.auth import current_agent
+from kiwidesk.api.presenting import present_one
 from kiwidesk.api.schemas import ERRORS, Id, MessageOut
 from kiwidesk.api.threads import thread_to_write
 from kiwidesk.cases import queries
@@ -56,4 +57,4 @@ def write_template(
     if any(len(value) > MAX_PARAMETER_LENGTH for value in body.parameters):
         raise HttpError(422, f"A parameter is longer than {MAX_PARAMETER_LENGTH} characters.")
     message = send_template(agent, thread, template, body.parameters)
-    return Status(201, queries.case_messages(case).get(pk=message.pk))
+    return Status(201, present_one(agent, case, queries.case_messages(case).get(pk=message.pk)))

@@ -365,3 +365,31 @@ def solved_after_follow_ups(message: Message, *, due_at: datetime, reminders: in
         due_at=due_at.isoformat(),
         reminders=reminders,
     )
+
+
+def break_glass(
+    case: Case, agent: Agent, *, reason: str, expires_at: datetime, at: datetime
+) -> Event:
+    """Record that `agent` opened the case above their clearance, why, and until when."""
+    return _record(
+        case,
+        EventKind.BREAK_GLASS,
+        agent,
+        at=at,
+        reason=reason,
+        expires_at=expires_at.isoformat(),
+    )
+
+
+def message_sensitivity_changed(message: Message, actor: Agent, *, old: str, at: datetime) -> Event:
+    """Record that a message was marked more (or less) sensitive than before."""
+    return _record(
+        message.case,
+        EventKind.MESSAGE_SENSITIVITY_CHANGED,
+        actor,
+        at=at,
+        thread=message.thread,
+        message=message,
+        old=old,
+        new=message.sensitivity,
+    )

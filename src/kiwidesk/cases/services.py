@@ -47,6 +47,7 @@ from kiwidesk.cases.models import (
 )
 from kiwidesk.contacts.models import Contact, IdentityKind
 from kiwidesk.contacts.services import normalise_identity
+from kiwidesk.pii import detect as detect_pii
 
 
 class CaseMergedError(ValueError):
@@ -277,9 +278,13 @@ def add_note(
     *,
     text: str,
     attachments: Sequence[NewAttachment] = (),
+    sensitivity: str = Sensitivity.NORMAL,
     at: datetime | None = None,
 ) -> Message:
-    """Add an internal note, seen by agents only, on the case's internal thread."""
+    """Add an internal note, seen by agents only, on the case's internal thread.
+
+    A clinical note on a normal case is withheld from agents not cleared for it.
+    """
     case = _lock(case.pk)
     _ensure_not_merged(case)
     at = at or timezone.now()
@@ -294,7 +299,26 @@ def add_note(
         attachments=attachments,
         at=at,
     )
+    if sensitivity != Sensitivity.NORMAL:
+        Message.objects.filter(pk=message.pk).update(sensitivity=sensitivity)
+        message.sensitivity = sensitivity
     _start_work(actor, case, at=at)
+    return message
+
+
+@transaction.atomic
+def set_message_sensitivity(actor: Agent, message: Message, sensitivity: str) -> Message:
+    """Mark one message more (or less) sensitive than its case, on the timeline."""
+    if sensitivity not in Sensitivity.values:
+        raise ValueError(f"unknown sensitivity {sensitivity!r}")
+    _lock(message.case_id)
+    message = Message.objects.select_related("case", "thread").get(pk=message.pk)
+    old = message.sensitivity
+    if old == sensitivity:
+        return message
+    message.sensitivity = sensitivity
+    message.save(update_fields=["sensitivity"])
+    events.message_sensitivity_changed(message, actor, old=old, at=timezone.now())
     return message
 
 
@@ -485,6 +509,7 @@ def _add_message(
     external_id: str = "",
     inbound: InboundDetails | None = None,
 ) -> Message:
+
     inbound = inbound or InboundDetails()
     if not text.strip() and not html.strip() and not attachments:
         raise EmptyMessageError("a message needs text or an attachment")
@@ -502,6 +527,7 @@ def _add_message(
         full_text=inbound.full_text,
         raw_file=inbound.raw_file,
         is_automated=inbound.is_automated,
+        pii=[[finding.type, finding.start, finding.end] for finding in detect_pii(text)],
         delivery_status=DeliveryStatus.PENDING if direction == Direction.OUTBOUND else "",
         created_at=at,
     )

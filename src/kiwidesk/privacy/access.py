@@ -1,57 +1,164 @@
-"""The one place that decides who may see which case, and writes the audit record.
+"""The one place that decides who may do what with which case, and audits the decision.
 
-Every read of case content by the web UI or the API goes through `access_case` (one
-case) or `visible_cases` (lists). A refusal is indistinguishable from a missing case,
-so ids cannot be probed.
+Every read and write of case content by the web UI or the API goes through
+`access_case` (one case), `visible_cases` (lists) and `content_scope` (which messages
+of an opened case show their content). Three things decide:
+
+- the agent's **role** says which actions they may take at all (a QA reviewer reads,
+  a support engineer reads, notes and fixes data but does not write to customers);
+- their **clearance** says how sensitive a case they may open; an active break-glass
+  grant (`privacy.break_glass`) stands in for it on one case for a limited time;
+- **clinical** content also needs a second factor verified in this session (or an API
+  token with the clinical scope).
+
+A missing case and an inactive agent's request look alike (`CaseNotFoundError`), so
+ids cannot be probed; a case above the agent's clearance is named as such
+(`ClearanceRequiredError`) so that the agent can break the glass.
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from kiwidesk.accounts.models import Agent, Clearance
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kiwidesk.accounts.models import Agent, Clearance, Role
 from kiwidesk.cases.models import Case, Sensitivity
 from kiwidesk.privacy import audit
-from kiwidesk.privacy.models import AuditOutcome
+from kiwidesk.privacy.models import AuditOutcome, BreakGlassGrant
 
-_CLEARED_FOR: dict[str, tuple[str, ...]] = {
-    Clearance.NORMAL: (Sensitivity.NORMAL,),
-    Clearance.CONFIDENTIAL: (Sensitivity.NORMAL, Sensitivity.CONFIDENTIAL),
-    Clearance.CLINICAL: (Sensitivity.NORMAL, Sensitivity.CONFIDENTIAL, Sensitivity.CLINICAL),
+RANK: dict[str, int] = {Sensitivity.NORMAL: 0, Sensitivity.CONFIDENTIAL: 1, Sensitivity.CLINICAL: 2}
+
+
+class Purpose:
+    VIEW = "case.view"
+    NOTE = "case.note"
+    REPLY = "case.reply"
+    CHANGE = "case.change"
+    MERGE = "case.merge"
+    REVEAL = "pii.reveal"
+
+
+ALL_ACTIONS = frozenset(
+    {Purpose.VIEW, Purpose.NOTE, Purpose.REPLY, Purpose.CHANGE, Purpose.MERGE, Purpose.REVEAL}
+)
+
+# What each role may do with a case it may open (docs/privacy.md has the table).
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.AGENT: ALL_ACTIONS,
+    Role.LEAD: ALL_ACTIONS,
+    Role.ADMIN: ALL_ACTIONS,
+    Role.ENGINEER: frozenset({Purpose.VIEW, Purpose.NOTE, Purpose.CHANGE, Purpose.MERGE}),
+    Role.QA: frozenset({Purpose.VIEW}),
+}
+
+# Roles that may open a case above their clearance for a stated reason.
+BREAK_GLASS_ROLES = frozenset({Role.AGENT, Role.LEAD, Role.ENGINEER, Role.ADMIN})
+
+_ROLE_WORDS: dict[str, str] = {
+    Role.AGENT: "an agent",
+    Role.LEAD: "a support lead",
+    Role.QA: "a QA reviewer",
+    Role.ENGINEER: "a support engineer",
+    Role.ADMIN: "an administrator",
+}
+_ACTION_WORDS: dict[str, str] = {
+    Purpose.VIEW: "open cases",
+    Purpose.NOTE: "add notes",
+    Purpose.REPLY: "write to customers or third parties",
+    Purpose.CHANGE: "change cases",
+    Purpose.MERGE: "merge cases",
+    Purpose.REVEAL: "reveal personal data",
+    "case.break_glass": "open cases above their clearance",
 }
 
 
 class CaseNotFoundError(LookupError):
-    """No such case, or not one this agent may open: the two are never told apart."""
+    """No such case, or an inactive agent asking: the two are never told apart."""
+
+
+class ClearanceRequiredError(CaseNotFoundError):
+    """The case is more sensitive than the agent's clearance; break-glass may open it."""
+
+    def __init__(self, case_id: int, sensitivity: str, *, may_break_glass: bool) -> None:
+        super().__init__(case_id)
+        self.case_id = case_id
+        self.sensitivity = sensitivity
+        self.may_break_glass = may_break_glass
+
+    def __str__(self) -> str:
+        return f"Case #{self.case_id} is {self.sensitivity}: your clearance does not cover it."
+
+
+class SecondFactorRequiredError(PermissionError):
+    """Clinical content, and the session (or token) has no verified second factor."""
+
+    def __str__(self) -> str:
+        return (
+            "Clinical content needs a second factor: verify your authenticator code "
+            "(or use an API token with the clinical scope)."
+        )
+
+
+class ActionNotAllowedError(PermissionError):
+    """The agent's role does not allow this action on any case."""
+
+    def __init__(self, role: str, action: str) -> None:
+        super().__init__(role, action)
+        self.role = role
+        self.action = action
+
+    def __str__(self) -> str:
+        who = _ROLE_WORDS.get(self.role, f"a {self.role}")
+        return f"{who[0].upper()}{who[1:]} may not {_ACTION_WORDS.get(self.action, self.action)}."
 
 
 class ClearanceError(PermissionError):
     """The agent asked to make a case more sensitive than they could open afterwards."""
 
 
-class Purpose:
-    VIEW = "case.view"
-    CHANGE = "case.change"
-    REPLY = "case.reply"
-    MERGE = "case.merge"
+def may(agent: Agent, action: str) -> bool:
+    """Whether the agent's role allows `action` at all (for showing or hiding controls)."""
+    return agent.is_active and action in ROLE_ACTIONS.get(agent.role, frozenset())
+
+
+def second_factor_verified(agent: Agent) -> bool:
+    """django-otp's middleware (or the API's clinical-scope token) sets `is_verified`."""
+    is_verified: Callable[[], bool] | None = getattr(agent, "is_verified", None)
+    return bool(is_verified is not None and is_verified())
 
 
 def sensitivities_for(agent: Agent) -> tuple[str, ...]:
-    return _CLEARED_FOR.get(agent.clearance, (Sensitivity.NORMAL,))
+    """The sensitivities the agent's clearance covers (before the second factor)."""
+    rank = RANK.get(agent.clearance, 0) if agent.clearance in Clearance.values else 0
+    return tuple(level for level, level_rank in RANK.items() if level_rank <= rank)
+
+
+def _open_sensitivities(agent: Agent) -> tuple[str, ...]:
+    """What the agent may open now: clinical only with a verified second factor."""
+    cleared = sensitivities_for(agent)
+    if Sensitivity.CLINICAL in cleared and not second_factor_verified(agent):
+        return tuple(level for level in cleared if level != Sensitivity.CLINICAL)
+    return cleared
 
 
 def visible_cases(agent: Agent) -> QuerySet[Case]:
-    """The cases this agent may list: none for an inactive agent, else by clearance."""
+    """The cases this agent may list: by clearance, plus those under an active grant."""
     if not agent.is_active:
         return Case.objects.none()
-    cleared = sensitivities_for(agent)
+    cleared = _open_sensitivities(agent)
     if len(cleared) == len(Sensitivity.values):
         return Case.objects.all()
-    return Case.objects.filter(sensitivity__in=cleared)
+    granted = _active_grants(agent).values("case_id")
+    if not second_factor_verified(agent):
+        granted = granted.exclude(case__sensitivity=Sensitivity.CLINICAL)
+    return Case.objects.filter(Q(sensitivity__in=cleared) | Q(pk__in=granted))
 
 
 def ensure_cleared_for(agent: Agent, sensitivity: str) -> None:
-    """Refuse to open or mark a case at a sensitivity the agent could not open afterwards."""
+    """Refuse to mark a case at a sensitivity the agent could not open afterwards."""
     if sensitivity not in sensitivities_for(agent):
         raise ClearanceError(f"Your clearance does not allow a {sensitivity} case.")
 
@@ -59,7 +166,9 @@ def ensure_cleared_for(agent: Agent, sensitivity: str) -> None:
 def access_case(agent: Agent, case_id: int, purpose: str) -> Case:
     """Return case `case_id` if `agent` may use it for `purpose`, and audit the decision.
 
-    Raises CaseNotFoundError for a missing case and for a refused one alike.
+    Raises CaseNotFoundError (missing case, inactive agent), ClearanceRequiredError
+    (above the clearance, no active grant), SecondFactorRequiredError (clinical, not
+    verified) or ActionNotAllowedError (the role never may).
     """
     case = Case.objects.filter(pk=case_id).first()
     if case is None:
@@ -67,11 +176,53 @@ def access_case(agent: Agent, case_id: int, purpose: str) -> Case:
     if not agent.is_active:
         _audit(agent, case, purpose, AuditOutcome.DENIED, "inactive agent")
         raise CaseNotFoundError(case_id)
+    grant = None
     if case.sensitivity not in sensitivities_for(agent):
-        _audit(agent, case, purpose, AuditOutcome.DENIED, f"needs {case.sensitivity} clearance")
-        raise CaseNotFoundError(case_id)
-    _audit(agent, case, purpose, AuditOutcome.GRANTED, "")
+        grant = active_grant(agent, case.pk)
+        if grant is None:
+            _audit(agent, case, purpose, AuditOutcome.DENIED, f"needs {case.sensitivity} clearance")
+            raise ClearanceRequiredError(
+                case.pk, case.sensitivity, may_break_glass=agent.role in BREAK_GLASS_ROLES
+            )
+    if case.sensitivity == Sensitivity.CLINICAL and not second_factor_verified(agent):
+        _audit(agent, case, purpose, AuditOutcome.DENIED, "needs a second factor")
+        raise SecondFactorRequiredError(case_id)
+    if purpose not in ROLE_ACTIONS.get(agent.role, frozenset()):
+        _audit(agent, case, purpose, AuditOutcome.DENIED, f"not allowed for role {agent.role}")
+        raise ActionNotAllowedError(agent.role, purpose)
+    _audit(agent, case, purpose, AuditOutcome.GRANTED, f"break-glass #{grant.pk}" if grant else "")
     return case
+
+
+@dataclass(frozen=True)
+class ContentScope:
+    """Which messages of an opened case show their content to this agent."""
+
+    sensitivities: frozenset[str]
+
+    def shows(self, sensitivity: str) -> bool:
+        return sensitivity in self.sensitivities
+
+
+def content_scope(agent: Agent, case: Case) -> ContentScope:
+    """For a case `access_case` let the agent open: a grant covers everything in it."""
+    if active_grant(agent, case.pk) is not None:
+        levels: tuple[str, ...] = tuple(Sensitivity.values)
+    else:
+        levels = sensitivities_for(agent)
+    if not second_factor_verified(agent):
+        levels = tuple(level for level in levels if level != Sensitivity.CLINICAL)
+    return ContentScope(frozenset(levels))
+
+
+def active_grant(agent: Agent, case_id: int) -> BreakGlassGrant | None:
+    return _active_grants(agent).filter(case_id=case_id).order_by("-expires_at").first()
+
+
+def _active_grants(agent: Agent) -> QuerySet[BreakGlassGrant]:
+    return BreakGlassGrant.objects.filter(
+        agent=agent, expires_at__gt=timezone.now(), ended_at__isnull=True
+    )
 
 
 def _audit(agent: Agent, case: Case, purpose: str, outcome: str, reason: str) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from kiwidesk.privacy import case_admin  # noqa: F401 -- registers the case content admins
 from kiwidesk.privacy.models import AuditRecord
 
 

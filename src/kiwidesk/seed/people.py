@@ -44,6 +44,9 @@ AGENT_SHAPES = (
     (Role.AGENT, Clearance.NORMAL, (CONCIERGE,)),
     (Role.AGENT, Clearance.CLINICAL, (ENGINEERING,)),
     (Role.AGENT, Clearance.NORMAL, (ENGINEERING,)),
+    # Outside the teams' rotas, so the story never has them write to customers.
+    (Role.ENGINEER, Clearance.CONFIDENTIAL, ()),
+    (Role.QA, Clearance.CONFIDENTIAL, ()),
 )
 CLEARANCE_RANK: dict[str, int] = {
     Clearance.NORMAL: 0,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from kiwidesk.web import views
-from kiwidesk.web.views import audit, calls, chat, sla, whatsapp
+from kiwidesk.web.views import audit, break_glass, calls, chat, message_privacy, sla, whatsapp
 
 app_name = "web"
 
@@ -28,6 +28,22 @@ urlpatterns = [
         "cases/<int:case_id>/messages/<int:message_id>/original/",
         views.message_original,
         name="message_original",
+    ),
+    path(
+        "cases/<int:case_id>/messages/<int:message_id>/reveal/",
+        message_privacy.reveal,
+        name="reveal",
+    ),
+    path(
+        "cases/<int:case_id>/messages/<int:message_id>/sensitivity/",
+        message_privacy.mark_sensitivity,
+        name="message_sensitivity",
+    ),
+    path("cases/<int:case_id>/break-glass/", break_glass.open_break_glass, name="break_glass"),
+    path(
+        "cases/<int:case_id>/break-glass/end/",
+        break_glass.end_break_glass,
+        name="break_glass_end",
     ),
     path("cases/<int:case_id>/threads/<int:thread_id>/calls/", calls.log_call, name="case_call"),
     path(

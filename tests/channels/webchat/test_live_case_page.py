@@ -165,7 +165,8 @@ def test_an_agent_without_clearance_cannot_poll_a_clinical_chat(
 
     response = client.get(url)
 
-    assert response.status_code == 404
+    assert response.status_code == 403  # the break-glass page, not the chat
+    assert first.message.body_text not in response.text
     assert AuditRecord.objects.filter(actor=outsider).get().outcome == AuditOutcome.DENIED
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.html import escape, format_html, format_html_join, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 
 from kiwidesk.cases.events import MESSAGE_EVENTS
@@ -31,6 +31,7 @@ from kiwidesk.cases.models import (
     Thread,
 )
 from kiwidesk.channels.webchat.models import EndReason
+from kiwidesk.pii.redaction import as_findings, pieces
 
 register = template.Library()
 
@@ -96,6 +97,8 @@ def _channel_summary(event: Event, payload: dict[str, Any]) -> str:
         return f"{payload.get('clock', 'Clock')} {_SLA_FIRINGS[event.kind]}{due}"
     if event.kind in _FOLLOW_UPS:
         return _follow_up_summary(event.kind, payload)
+    if event.kind in (EventKind.BREAK_GLASS, EventKind.MESSAGE_SENSITIVITY_CHANGED):
+        return _privacy_summary(event.kind, payload)
     if event.kind == EventKind.CHAT_ENDED:
         reason = dict(EndReason.choices).get(str(payload.get("reason", "")), "ended")
         sent = payload.get("transcript_to")
@@ -126,6 +129,16 @@ def _follow_up_summary(kind: str, payload: dict[str, Any]) -> str:
         return f"Solved with a notice after {payload.get('reminders')} unanswered reminders"
     what = str(payload.get("what") or "reminder").capitalize()
     return f"{what} not sent: {payload.get('reason') or 'no reason given'}"
+
+
+def _privacy_summary(kind: str, payload: dict[str, Any]) -> str:
+    if kind == EventKind.BREAK_GLASS:
+        until = parse_datetime(str(payload.get("expires_at", "")))
+        when = f" until {date_format(timezone.localtime(until), 'H:i')}" if until else ""
+        return f"Opened by break-glass{when}: {payload.get('reason', '')}"
+    levels = dict(Sensitivity.choices)
+    old, new = levels.get(payload.get("old", ""), "?"), levels.get(payload.get("new", ""), "?")
+    return f"Message marked {new.lower()} (was {old.lower()})"
 
 
 def _call_summary(payload: dict[str, Any]) -> str:
@@ -172,6 +185,37 @@ def message_body(message: Message) -> SafeString:
     if message.body_html and not _shows_stripped_text(message):
         return _sanitised(message, message.body_html)
     return _paragraphs(message.body_text)
+
+
+@register.simple_tag
+def redacted_body(message: Message, may_reveal: bool) -> SafeString:
+    """The text with each finding masked; a button reveals one value when allowed."""
+    parts: list[str] = []
+    url = reverse("web:reveal", args=(message.case_id, message.pk))
+    for piece in pieces(message.body_text, as_findings(message.pii)):
+        if not piece.type:
+            parts.append(escape(piece.text))
+        elif may_reveal:
+            parts.append(
+                format_html(
+                    '<button type="button" class="pii" hx-get="{}?finding={}" '
+                    'hx-swap="outerHTML" title="Reveal this {} (audited)">{}</button>',
+                    url,
+                    piece.index,
+                    piece.label,
+                    f"[{piece.label}]",
+                )
+            )
+        else:
+            parts.append(format_html('<span class="pii">{}</span>', f"[{piece.label}]"))
+    html = (
+        "".join(parts)
+        .replace("\r\n", "\n")
+        .strip()
+        .replace("\n\n", "</p><p>")
+        .replace("\n", "<br>")
+    )
+    return mark_safe(f"<p>{html}</p>")  # noqa: S308 -- every text piece is escaped above
 
 
 @register.filter

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -14,11 +13,17 @@ from django.views.decorators.http import require_POST
 from kiwidesk.accounts.models import Agent
 from kiwidesk.cases import services
 from kiwidesk.cases.content import AttachmentRefusedError
-from kiwidesk.cases.models import Case, Party, Thread
+from kiwidesk.cases.models import Case, Party, Sensitivity, Thread
 from kiwidesk.channels.common import OutsideMessagingWindowError
 from kiwidesk.contacts.models import Contact
 from kiwidesk.contacts.services import InvalidIdentityError, find_or_create_contact
-from kiwidesk.privacy.access import CaseNotFoundError, Purpose, access_case
+from kiwidesk.privacy.access import CaseNotFoundError, Purpose, access_case, sensitivities_for
+from kiwidesk.privacy.disclosure import (
+    Disclosure,
+    DisclosureNotConfirmedError,
+    check_disclosure,
+    record_disclosure,
+)
 from kiwidesk.web.forms import ComposeForm, MergeForm, NewThreadForm
 from kiwidesk.web.views._common import agent_of, agent_required, case_or_404
 from kiwidesk.web.views.case_page import _third_parties, case_context
@@ -39,15 +44,22 @@ def reply(request: HttpRequest, case_id: int, thread_id: int) -> HttpResponse:
     case = case_or_404(agent, case_id, Purpose.REPLY)
     thread = get_object_or_404(Thread, pk=thread_id, case=case, party__in=_PARTIES)
     form = ComposeForm(request.POST, request.FILES)
+    warned: list[Disclosure] = []
     if form.is_valid():
+        text = form.cleaned_data["text"]
         try:
-            services.reply(
-                agent, thread, text=form.cleaned_data["text"], attachments=form.new_attachments()
-            )
+            confirmed = check_disclosure(thread, text, confirmed="confirm_pii" in request.POST)
+            services.reply(agent, thread, text=text, attachments=form.new_attachments())
+            record_disclosure(agent, thread, confirmed)
+        except DisclosureNotConfirmedError as warning:
+            warned = warning.disclosures
+            form.add_error(None, str(warning))
         except REFUSALS as refusal:
             form.add_error(None, str(refusal))
     if not form.is_valid():
-        return refused(request, agent, case, compose_form=form, compose_thread_id=thread.pk)
+        return refused(
+            request, agent, case, compose_form=form, compose_thread_id=thread.pk, disclosures=warned
+        )
     messages.success(
         request, f"Message to {thread.contact} queued on {thread.get_channel_display()}."
     )
@@ -61,12 +73,19 @@ _PARTIES = (Party.CUSTOMER, Party.THIRD_PARTY)
 @agent_required
 def add_note(request: HttpRequest, case_id: int) -> HttpResponse:
     agent = agent_of(request)
-    case = case_or_404(agent, case_id, Purpose.REPLY)
+    case = case_or_404(agent, case_id, Purpose.NOTE)
     form = ComposeForm(request.POST, request.FILES)
+    sensitivity = request.POST.get("sensitivity") or Sensitivity.NORMAL
+    if sensitivity not in sensitivities_for(agent):
+        form.add_error(None, "Your clearance does not allow a note that sensitive.")
     if form.is_valid():
         try:
             services.add_note(
-                agent, case, text=form.cleaned_data["text"], attachments=form.new_attachments()
+                agent,
+                case,
+                text=form.cleaned_data["text"],
+                attachments=form.new_attachments(),
+                sensitivity=sensitivity,
             )
         except REFUSALS as refusal:
             form.add_error(None, str(refusal))
@@ -142,7 +161,5 @@ def merge(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect("web:case", case_id=target.pk)
 
 
-def refused(
-    request: HttpRequest, agent: Agent, case: Case, **bound: forms.Form | int
-) -> HttpResponse:
+def refused(request: HttpRequest, agent: Agent, case: Case, **bound: Any) -> HttpResponse:
     return render(request, "web/case.html", case_context(agent, case.pk, **bound), status=400)

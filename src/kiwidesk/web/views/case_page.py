@@ -24,7 +24,15 @@ from kiwidesk.cases.queries import (
 )
 from kiwidesk.channels.common import messaging_window_closes_at
 from kiwidesk.contacts.models import Contact
-from kiwidesk.privacy.access import Purpose, sensitivities_for, visible_cases
+from kiwidesk.privacy.access import (
+    Purpose,
+    active_grant,
+    content_scope,
+    may,
+    sensitivities_for,
+    visible_cases,
+)
+from kiwidesk.privacy.break_glass import needs_break_glass
 from kiwidesk.sla.queries import case_clocks, clock_readings
 from kiwidesk.web.forms import (
     CaseHeaderForm,
@@ -81,19 +89,30 @@ def _header_refused(
 @require_GET
 @agent_required
 def attachment(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
-    case = case_or_404(agent_of(request), case_id, Purpose.VIEW)
-    stored = get_object_or_404(Attachment, pk=attachment_id, message__case=case)
+    agent = agent_of(request)
+    case = case_or_404(agent, case_id, Purpose.VIEW)
+    stored = get_object_or_404(
+        Attachment.objects.select_related("message"), pk=attachment_id, message__case=case
+    )
+    if not content_scope(agent, case).shows(stored.message.sensitivity):
+        raise Http404("No such attachment")
     return _download(stored.file, filename=stored.filename)
 
 
 @require_GET
 @agent_required
 def message_original(request: HttpRequest, case_id: int, message_id: int) -> FileResponse:
-    """The message exactly as it arrived (the whole MIME mail, the webhook body)."""
-    case = case_or_404(agent_of(request), case_id, Purpose.VIEW)
+    """The message exactly as it arrived (the whole MIME mail, the webhook body).
+
+    Its personal data is unmasked, so the download is a reveal.
+    """
+    agent = agent_of(request)
+    case = case_or_404(agent, case_id, Purpose.REVEAL)
     message = get_object_or_404(
         Message.objects.select_related("thread").exclude(raw_file=""), pk=message_id, case=case
     )
+    if not content_scope(agent, case).shows(message.sensitivity):
+        raise Http404("No such message")
     if message.thread.channel == Channel.EMAIL:
         return _download(
             message.raw_file, filename=f"message-{message.pk}.eml", content_type="message/rfc822"
@@ -119,10 +138,19 @@ def case_context(agent: Agent, case_id: int, **forms: Any) -> dict[str, Any]:
         raise Http404("No such case")
     threads = _threads_with_waiting(case)
     timeline = _timeline_with_deliveries(case)
+    withheld = _withhold(agent, case, timeline)
     context: dict[str, Any] = {
         "case": case,
         "threads": threads,
         "timeline": timeline,
+        "grant": active_grant(agent, case.pk),
+        "withheld_count": withheld,
+        "may_break_glass": withheld > 0 and needs_break_glass(agent, case),
+        "may_reply": may(agent, Purpose.REPLY),
+        "may_note": may(agent, Purpose.NOTE),
+        "may_change": may(agent, Purpose.CHANGE),
+        "may_reveal": may(agent, Purpose.REVEAL),
+        "note_sensitivities": sensitivities_for(agent),
         "suggested_merges": suggested_merges(visible_cases(agent), case, timeline),
         "header_form": CaseHeaderForm(case=case, sensitivities=sensitivities_for(agent)),
         "compose_form": ComposeForm(),
@@ -135,6 +163,22 @@ def case_context(agent: Agent, case_id: int, **forms: Any) -> dict[str, Any]:
     }
     context.update(forms)
     return context
+
+
+def _withhold(agent: Agent, case: Case, timeline: list[Event]) -> int:
+    """Show each message's content only within the agent's clearance and second factor.
+
+    The template withholds any message not marked here, so a new way to render the
+    timeline fails closed. Returns how many were withheld.
+    """
+    scope = content_scope(agent, case)
+    withheld = 0
+    for event in timeline:
+        if event.message is not None:
+            shown = scope.shows(event.message.sensitivity)
+            event.message.content_shown = shown  # type: ignore[attr-defined]
+            withheld += not shown
+    return withheld
 
 
 def _timeline_with_deliveries(case: Case) -> list[Event]:
