@@ -129,3 +129,15 @@ def test_marking_a_message_confidential_over_the_api(api, agent):
 
     assert response.status_code == 200
     assert response.json()["sensitivity"] == "confidential"
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_a_clinical_case_needs_a_token_with_the_clinical_scope(client, clinical_agent):
+    plain = ApiClient(client, issue_token(clinical_agent).secret)
+    case = make_case(sensitivity=Sensitivity.CLINICAL)
+
+    response = plain.get(f"/cases/{case.pk}")
+
+    assert response.status_code == 403
+    assert "needs a second factor" in response.json()["detail"]
+    assert plain.get("/cases").json()["items"] == []

@@ -159,3 +159,20 @@ def test_without_leads_on_the_team_every_active_lead_is_told(agent, other_team):
     case = make_case(sensitivity=Sensitivity.CONFIDENTIAL)
 
     assert break_glass.lead_addresses(case) == ["lead-a@kiwidesk.test"]
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_the_grant_is_looked_up_once_for_every_withheld_message(
+    agent, team, lead, django_assert_num_queries
+):
+    case = make_case(team=team)
+    author = AgentFactory(clearance=Clearance.CONFIDENTIAL)
+    services.add_note(author, case, text="Family matter", sensitivity="confidential")
+    break_glass.open_grant(agent, case.pk, reason=REASON)
+    scope = content_scope(agent, case)
+
+    with django_assert_num_queries(1):
+        shown = [scope.shows(Sensitivity.CONFIDENTIAL), scope.shows(Sensitivity.CONFIDENTIAL)]
+
+    assert shown == [True, True]
+    assert scope.shows(Sensitivity.NORMAL)

@@ -19,7 +19,6 @@ ids cannot be probed; a case above the agent's clearance is named as such
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -194,25 +193,33 @@ def access_case(agent: Agent, case_id: int, purpose: str) -> Case:
     return case
 
 
-@dataclass(frozen=True)
 class ContentScope:
-    """Which messages of an opened case show their content to this agent."""
+    """Which messages of an opened case show their content to this agent.
 
-    sensitivities: frozenset[str]
+    A message above the clearance shows under an active break-glass grant on the case;
+    the grant is looked up only when such a message comes, so most pages pay nothing.
+    """
+
+    def __init__(self, agent: Agent, case: Case) -> None:
+        self._agent = agent
+        self._case_id = case.pk
+        self._verified = second_factor_verified(agent)
+        self._cleared = frozenset(sensitivities_for(agent))
+        self._granted: bool | None = None
 
     def shows(self, sensitivity: str) -> bool:
-        return sensitivity in self.sensitivities
+        if sensitivity == Sensitivity.CLINICAL and not self._verified:
+            return False
+        if sensitivity in self._cleared:
+            return True
+        if self._granted is None:
+            self._granted = active_grant(self._agent, self._case_id) is not None
+        return self._granted
 
 
 def content_scope(agent: Agent, case: Case) -> ContentScope:
     """For a case `access_case` let the agent open: a grant covers everything in it."""
-    if active_grant(agent, case.pk) is not None:
-        levels: tuple[str, ...] = tuple(Sensitivity.values)
-    else:
-        levels = sensitivities_for(agent)
-    if not second_factor_verified(agent):
-        levels = tuple(level for level in levels if level != Sensitivity.CLINICAL)
-    return ContentScope(frozenset(levels))
+    return ContentScope(agent, case)
 
 
 def active_grant(agent: Agent, case_id: int) -> BreakGlassGrant | None:
