@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from kiwidesk.accounts.models import Clearance, Role
+from kiwidesk.accounts.models import Clearance, Role, Team
 from kiwidesk.cases.models import Sensitivity
+from kiwidesk.privacy.audit import verify_chain
 from kiwidesk.privacy.models import AuditRecord
 from tests.factories.accounts import AgentFactory
 from tests.factories.cases import make_case
@@ -57,3 +58,16 @@ def test_a_message_in_the_admin_shows_masked_text_and_no_body_field(client, engi
     assert AuditRecord.objects.filter(
         action="case.view", object_id=str(case.pk), actor=engineer
     ).exists()
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_a_change_in_the_admin_is_in_the_audit_chain(client, engineer):
+    response = client.post(
+        "/admin/accounts/team/add/", {"name": "Night shift", "slug": "night-shift", "email": ""}
+    )
+
+    team = Team.objects.get(slug="night-shift")
+    assert response.status_code == 302
+    record = AuditRecord.objects.get(action="admin.add")
+    assert (record.object_type, record.object_id, record.actor) == ("team", str(team.pk), engineer)
+    assert verify_chain().is_intact

@@ -7,3 +7,8 @@ class PrivacyConfig(AppConfig):
     name = "kiwidesk.privacy"
     label = "privacy"
     verbose_name = "Privacy and audit"
+
+    def ready(self) -> None:
+        from kiwidesk.privacy import admin_changes
+
+        admin_changes.connect()
