@@ -28,6 +28,7 @@ import os
 import random
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -178,9 +179,13 @@ def _report(runs: dict[str, list[Run]], writer: dict[str, list[float]]) -> int:
         every = ", ".join(f"{r.per_second:,.0f}" for r in runs[mode])
         print(f"| {label} | {run.read} | {run.per_second:,.0f} | {every} | {cpu[mode]:.1f} |")
     slowdown = 1 - best["on"].per_second / best["off"].per_second
+    # One lucky or unlucky run swings best-against-best; the verdict goes by the medians.
+    typical = {mode: statistics.median(r.per_second for r in found) for mode, found in runs.items()}
+    median_slowdown = 1 - typical["on"] / typical["off"]
     extra_cpu = cpu["on"] / cpu["off"] - 1
-    verdict = "ok" if slowdown < TARGET_SLOWDOWN else "missed"
-    print(f"\nslowdown (best run against best run): {slowdown:.1%}")
+    verdict = "ok" if median_slowdown < TARGET_SLOWDOWN else "missed"
+    print(f"\nslowdown (median run against median run): {median_slowdown:.1%}")
+    print(f"slowdown (best run against best run): {slowdown:.1%}")
     print(f"CPU time (least against least, all processes): {extra_cpu:+.1%}")
     print("\n| writer alone, in one process | CPU s per run | least |")
     print("|---|---|---|")
