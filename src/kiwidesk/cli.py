@@ -489,7 +489,8 @@ def cmd_keys_status(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     status = key_status()
     print(f"current key: {keys.current_id}; configured: {', '.join(keys.keys)}")
-    for column, counts in [*status.columns.items(), ("files", status.files)]:
+    columns = [*status.columns.items(), *status.binary_columns.items()]
+    for column, counts in [*columns, ("files", status.files)]:
         shown = ", ".join(f"{key_id}: {count}" for key_id, count in sorted(counts.items()))
         print(f"{column}: {shown or 'nothing stored'}")
     return 0

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from kiwidesk.cases.models import Channel, Message
+from kiwidesk.vault.fields import EncryptedBinaryField
 
 
 class Receipt(models.Model):
@@ -50,7 +51,7 @@ class QuarantinedMessage(models.Model):
     )
     source = models.CharField(max_length=255)
     external_id = models.CharField(max_length=255, blank=True)
-    raw = models.BinaryField()
+    raw = EncryptedBinaryField()
     reason = models.TextField()
     received_at = models.DateTimeField(default=timezone.now)
     reprocessed_at = models.DateTimeField(null=True, blank=True)
@@ -86,7 +87,7 @@ class Delivery(models.Model):
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     source = models.CharField(max_length=255)
-    raw = models.BinaryField()
+    raw = EncryptedBinaryField()
     received_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(
         default=timezone.now, help_text="When its processing was last queued."

@@ -1,7 +1,7 @@
 """Re-encrypt every sealed column and file under the current key, in the background.
 
 `kiwidesk keys rotate` queues `rotate_keys()`. Each run of the task re-seals one batch
-of one table (its encrypted text columns and the files its rows name), commits, and
+of one table (its encrypted text and binary columns and the files its rows name), commits, and
 queues the run for the next batch: the queue holds the position, so a worker that
 dies mid-way loses at most the batch it was on, whose rows are simply re-sealed by the
 next run. Rows already under the current key are skipped, so running it again after
@@ -16,12 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db import connection, transaction
-from django.db.models import FileField, Model
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, FileField, Model
 from django_tasks import task
 
-from kiwidesk.vault.cipher import TEXT_PREFIX, text_key_id
-from kiwidesk.vault.fields import EncryptedTextField, seal, unseal
+from kiwidesk.vault.cipher import FILE_MAGIC, TEXT_PREFIX, file_key_id, text_key_id
+from kiwidesk.vault.fields import (
+    EncryptedBinaryField,
+    EncryptedTextField,
+    seal,
+    seal_bytes,
+    unseal,
+    unseal_bytes,
+)
 from kiwidesk.vault.keys import keyring
 from kiwidesk.vault.storage import EncryptedFileSystemStorage
 
@@ -38,6 +46,7 @@ class Table:
     model: type[Model]
     texts: tuple[EncryptedTextField, ...]
     files: tuple[FileField, ...]
+    binaries: tuple[EncryptedBinaryField, ...] = ()
 
     @property
     def label(self) -> str:
@@ -46,6 +55,11 @@ class Table:
     @property
     def name(self) -> str:
         return str(self.model._meta.db_table)
+
+    @property
+    def connection(self) -> BaseDatabaseWrapper:
+        # Webhook bodies live in the queue database on SQLite (kiwidesk.dbrouter).
+        return connections[router.db_for_write(self.model)]
 
 
 @dataclass(frozen=True)
@@ -65,21 +79,24 @@ class KeyStatus:
 
     columns: dict[str, dict[str, int]] = field(default_factory=dict)
     files: dict[str, int] = field(default_factory=dict)
+    # The binary columns (raw originals), apart so the text columns' report keeps its shape.
+    binary_columns: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def tables() -> list[Table]:
-    """Every model holding sealed text or encrypted files, in a fixed order."""
+    """Every model holding sealed text, sealed bytes or encrypted files, in a fixed order."""
     found = []
     for model in sorted(apps.get_models(), key=lambda m: m._meta.label_lower):
         fields = model._meta.concrete_fields
         texts = tuple(f for f in fields if isinstance(f, EncryptedTextField))
+        binaries = tuple(f for f in fields if isinstance(f, EncryptedBinaryField))
         files = tuple(
             f
             for f in fields
             if isinstance(f, FileField) and isinstance(f.storage, EncryptedFileSystemStorage)
         )
-        if texts or files:
-            found.append(Table(model, texts, files))
+        if texts or files or binaries:
+            found.append(Table(model, texts, files, binaries))
     return found
 
 
@@ -89,9 +106,9 @@ def reencrypt_step(label: str = "", after_pk: int = 0, *, size: int = BATCH_ROWS
     position = next((i for i, t in enumerate(order) if t.label == label), 0)
     table = order[position]
     # One transaction per batch: a batch is re-sealed whole or not at all.
-    with transaction.atomic():
+    with transaction.atomic(using=table.connection.alias):
         rows = _rows(table, after_pk, size)
-        values = sum(_reseal_texts(table, row) for row in rows)
+        values = sum(_reseal_texts(table, row) + _reseal_binaries(table, row) for row in rows)
     files = sum(_reseal_files(table, row) for row in rows)
     last_pk = rows[-1][0] if rows else after_pk
     following: tuple[str, int] | None
@@ -106,14 +123,15 @@ def reencrypt_step(label: str = "", after_pk: int = 0, *, size: int = BATCH_ROWS
 
 def _rows(table: Table, after_pk: int, size: int) -> list[tuple[Any, ...]]:
     # The stored (sealed) values, not what the model would give back decrypted.
-    quote = connection.ops.quote_name
+    quote = table.connection.ops.quote_name
     pk = quote(str(table.model._meta.pk.column))
-    columns = ", ".join(quote(str(f.column)) for f in (*table.texts, *table.files))
+    sealed: tuple[Field[Any, Any], ...] = (*table.texts, *table.binaries, *table.files)
+    columns = ", ".join(quote(str(f.column)) for f in sealed)
     statement = (
         f"SELECT {pk}, {columns} FROM {quote(table.name)} "  # noqa: S608 - names from our models
         f"WHERE {pk} > %s ORDER BY {pk} LIMIT %s"
     )
-    with connection.cursor() as cursor:
+    with table.connection.cursor() as cursor:
         cursor.execute(statement, [after_pk, size])
         return list(cursor.fetchall())
 
@@ -121,7 +139,7 @@ def _rows(table: Table, after_pk: int, size: int) -> list[tuple[Any, ...]]:
 def _reseal_texts(table: Table, row: tuple[Any, ...]) -> int:
     current = keyring().current_id
     resealed = 0
-    quote = connection.ops.quote_name
+    quote = table.connection.ops.quote_name
     pk = quote(str(table.model._meta.pk.column))
     for text_field, stored in zip(table.texts, row[1:], strict=False):
         if not stored or text_key_id(stored) == current:
@@ -133,14 +151,38 @@ def _reseal_texts(table: Table, row: tuple[Any, ...]) -> int:
         statement = (
             f"UPDATE {quote(table.name)} SET {column} = %s WHERE {pk} = %s AND {column} = %s"  # noqa: S608
         )
-        with connection.cursor() as cursor:
+        with table.connection.cursor() as cursor:
+            cursor.execute(statement, [fresh, row[0], stored])
+        resealed += 1
+    return resealed
+
+
+def _reseal_binaries(table: Table, row: tuple[Any, ...]) -> int:
+    current = keyring().current_id
+    resealed = 0
+    quote = table.connection.ops.quote_name
+    pk = quote(str(table.model._meta.pk.column))
+    start = 1 + len(table.texts)
+    for binary_field, value in zip(table.binaries, row[start:], strict=False):
+        # PostgreSQL hands bytea over as a memoryview, SQLite as bytes.
+        stored = bytes(value) if value is not None else b""
+        if not stored or file_key_id(stored) == current:
+            continue
+        context = binary_field.vault_context
+        fresh = seal_bytes(unseal_bytes(stored, context), context)
+        column = quote(str(binary_field.column))
+        # As for text: a row rewritten meanwhile is under the current key already.
+        statement = (
+            f"UPDATE {quote(table.name)} SET {column} = %s WHERE {pk} = %s AND {column} = %s"  # noqa: S608
+        )
+        with table.connection.cursor() as cursor:
             cursor.execute(statement, [fresh, row[0], stored])
         resealed += 1
     return resealed
 
 
 def _reseal_files(table: Table, row: tuple[Any, ...]) -> int:
-    names = row[1 + len(table.texts) :]
+    names = row[1 + len(table.texts) + len(table.binaries) :]
     resealed = 0
     for file_field, name in zip(table.files, names, strict=True):
         storage = file_field.storage
@@ -174,15 +216,19 @@ def key_status() -> KeyStatus:
     for table in tables():
         for text_field in table.texts:
             status.columns[f"{table.label}.{text_field.name}"] = _column_counts(table, text_field)
+        for binary_field in table.binaries:
+            status.binary_columns[f"{table.label}.{binary_field.name}"] = _binary_counts(
+                table, binary_field
+            )
         for key_id in _file_key_ids(table):
             status.files[key_id] = status.files.get(key_id, 0) + 1
     return status
 
 
 def _column_counts(table: Table, text_field: EncryptedTextField) -> dict[str, int]:
-    quote = connection.ops.quote_name
+    quote = table.connection.ops.quote_name
     column = quote(str(text_field.column))
-    find = "instr" if connection.vendor == "sqlite" else "strpos"
+    find = "instr" if table.connection.vendor == "sqlite" else "strpos"
     start = len(TEXT_PREFIX) + 1
     key = (
         f"CASE WHEN substr({column}, 1, {len(TEXT_PREFIX)}) = %s "
@@ -193,9 +239,28 @@ def _column_counts(table: Table, text_field: EncryptedTextField) -> dict[str, in
         f"SELECT {key} AS key_id, COUNT(*) FROM {quote(table.name)} "  # noqa: S608
         f"WHERE {column} IS NOT NULL AND {column} <> '' GROUP BY key_id ORDER BY key_id"
     )
-    with connection.cursor() as cursor:
+    with table.connection.cursor() as cursor:
         cursor.execute(statement, [TEXT_PREFIX, PLAINTEXT])
         return {str(key_id): count for key_id, count in cursor.fetchall()}
+
+
+def _binary_counts(table: Table, binary_field: EncryptedBinaryField) -> dict[str, int]:
+    # The key id's length is a byte inside the header, which SQL cannot read portably:
+    # fetch only each value's header and read it here.
+    quote = table.connection.ops.quote_name
+    column = quote(str(binary_field.column))
+    head = len(FILE_MAGIC) + 1 + 32  # the magic, the id length, the longest id
+    statement = (
+        f"SELECT substr({column}, 1, {head}) FROM {quote(table.name)} "  # noqa: S608
+        f"WHERE {column} IS NOT NULL AND length({column}) > 0"
+    )
+    counts: dict[str, int] = {}
+    with table.connection.cursor() as cursor:
+        cursor.execute(statement)
+        for (value,) in cursor.fetchall():
+            key_id = file_key_id(bytes(value)) or PLAINTEXT
+            counts[key_id] = counts.get(key_id, 0) + 1
+    return counts
 
 
 def _file_key_ids(table: Table) -> Iterator[str]:
