@@ -19,6 +19,7 @@ from pydantic import (
 
 from kiwidesk.cases.content import NewAttachment
 from kiwidesk.cases.models import (
+    Attachment,
     Case,
     Channel,
     DeliveryStatus,
@@ -342,6 +343,14 @@ class AttachmentOut(Schema):
     content_type: str
     size: int
     sha256: str
+    pii_types: list[str] = Field(
+        description="The kinds of personal data found in a text attachment (e.g. email, "
+        "phone), sorted; empty for other files."
+    )
+
+    @staticmethod
+    def resolve_pii_types(attachment: Attachment) -> list[str]:
+        return sorted({finding.type for finding in as_findings(attachment.pii)})
 
 
 class AuthorOut(Schema):

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import nh3
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+
+from kiwidesk.pii import detect
+
+# Attachments an agent reads as text, and so may carry personal data; `message/*`
+# (a forwarded mail, a bounce report) is text too.
+PII_SCANNED_TYPES = frozenset({"text/plain", "text/csv", "text/markdown", "application/json"})
+# Only the start of a large text file is scanned: detection runs on the path that stores
+# the mail, and 256 KB of a contact list (a phone number and an address a line) takes
+# about 2 s to scan, while its first rows already tell an agent what it carries.
+PII_SCAN_BYTES = 256 * 1024
 
 # Dangerous types are refused, not stored: a support inbox is a favourite way in.
 REFUSED_EXTENSIONS = frozenset(
@@ -72,3 +84,25 @@ def store_content(content: bytes) -> StoredFile:
     if not default_storage.exists(name):
         name = default_storage.save(name, ContentFile(content))
     return StoredFile(name=name, sha256=digest, size=len(content))
+
+
+def attachment_findings(content: bytes, content_type: str) -> list[list[Any]]:
+    """[[type, start, end], ...] of the personal data in a text attachment, as Message.pii.
+
+    Offsets are characters of the UTF-8 text of the first PII_SCAN_BYTES. Other types, and
+    bytes that are not UTF-8, give []: guessing an encoding would invent findings.
+    """
+    if not _is_scanned_type(content_type):
+        return []
+    # Incremental, so a character the cut splits in two is dropped rather than refused.
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        text = decoder.decode(content[:PII_SCAN_BYTES], final=len(content) <= PII_SCAN_BYTES)
+    except UnicodeDecodeError:
+        return []
+    return [[finding.type, finding.start, finding.end] for finding in detect(text)]
+
+
+def _is_scanned_type(content_type: str) -> bool:
+    essence = content_type.split(";", 1)[0].strip().lower()
+    return essence in PII_SCANNED_TYPES or essence.startswith("message/")

@@ -266,6 +266,12 @@ class Attachment(models.Model):
     content_id = models.CharField(
         max_length=255, blank=True, help_text="The Content-ID a mail's HTML shows it by (cid:)."
     )
+    pii = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Personal data found in a text attachment when stored: [[type, start, end], "
+        "...] over its UTF-8 text.",
+    )
 
     class Meta:
         ordering = ["id"]

@@ -21,6 +21,7 @@ from kiwidesk.accounts.models import Agent, Team
 from kiwidesk.cases import events, outbox, queries
 from kiwidesk.cases.content import (
     NewAttachment,
+    attachment_findings,
     check_attachment,
     clean_filename,
     sanitise_html,
@@ -541,6 +542,7 @@ def _add_message(
             size=stored.size,
             sha256=stored.sha256,
             content_id=attachment.content_id[:255],
+            pii=attachment_findings(attachment.content, attachment.content_type),
         )
     Thread.objects.filter(pk=thread.pk).update(last_message_at=at)
     events.message_added(case, actor, message)

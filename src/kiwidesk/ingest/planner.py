@@ -16,7 +16,12 @@ from django.db import connection
 from django.utils import timezone
 
 from kiwidesk.accounts.models import Team
-from kiwidesk.cases.content import clean_filename, sanitise_html, store_content
+from kiwidesk.cases.content import (
+    attachment_findings,
+    clean_filename,
+    sanitise_html,
+    store_content,
+)
 from kiwidesk.cases.events import shown
 from kiwidesk.cases.models import (
     OPEN_STATUSES,
@@ -491,6 +496,7 @@ class Segment:
                         "size": content.size,
                         "sha256": content.sha256,
                         "content_id": attachment.content_id[:255],
+                        "pii": attachment_findings(attachment.content, attachment.content_type),
                     },
                 )
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from typing import Final
@@ -84,12 +85,26 @@ def detect(text: str, *, regions: Sequence[str] = DEFAULT_REGIONS) -> list[Findi
 
 
 def _without_overlaps(spans: Iterable[Span], taken: Sequence[Finding] = ()) -> list[Finding]:
-    kept = list(taken)
-    ranked = sorted(spans, key=_rank)
-    for kind, start, end in ranked:
-        if all(end <= other.start or other.end <= start for other in kept):
-            kept.append(Finding(start=start, end=end, type=kind))
-    return kept[len(taken) :]
+    """The spans, most specific first, each kept if it overlaps nothing kept before.
+
+    The kept spans never overlap, so in start order only the two neighbours of a new
+    span can touch it: a bisection per span, not a comparison with every kept one
+    (a long attachment has thousands of findings).
+    """
+    occupied = sorted((finding.start, finding.end) for finding in taken)
+    starts = [start for start, _ in occupied]
+    ends = [end for _, end in occupied]
+    kept: list[Finding] = []
+    for kind, start, end in sorted(spans, key=_rank):
+        at = bisect.bisect_right(starts, start)
+        if at > 0 and ends[at - 1] > start:
+            continue
+        if at < len(starts) and starts[at] < end:
+            continue
+        starts.insert(at, start)
+        ends.insert(at, end)
+        kept.append(Finding(start=start, end=end, type=kind))
+    return kept
 
 
 def _rank(span: Span) -> tuple[int, int, int, int]:

@@ -187,7 +187,7 @@ def _erase_messages(message_ids: frozenset[int]) -> int:
 def _erase_attachments(message_ids: frozenset[int]) -> int:
     return sum(
         Attachment.objects.filter(message_id__in=chunk).update(
-            file="", filename=ERASED, sha256="", content_id=""
+            file="", filename=ERASED, sha256="", content_id="", pii=[]
         )
         for chunk in chunked(message_ids)
     )

@@ -31,7 +31,7 @@ from kiwidesk.cases.models import (
     Thread,
 )
 from kiwidesk.channels.webchat.models import EndReason
-from kiwidesk.pii.redaction import as_findings, pieces
+from kiwidesk.pii.redaction import LABELS, as_findings, pieces
 
 register = template.Library()
 
@@ -216,6 +216,13 @@ def redacted_body(message: Message, may_reveal: bool) -> SafeString:
         .replace("\n", "<br>")
     )
     return mark_safe(f"<p>{html}</p>")  # noqa: S308 -- every text piece is escaped above
+
+
+@register.filter
+def pii_labels(findings: list[list[Any]]) -> str:
+    """The kinds of personal data in stored findings, e.g. "email address, phone number"."""
+    kinds = sorted({finding.type for finding in as_findings(findings)})
+    return ", ".join(LABELS.get(kind, kind.replace("_", " ")) for kind in kinds)
 
 
 @register.filter
