@@ -573,7 +573,8 @@ def cmd_privacy_retention_run(args: argparse.Namespace) -> int:
 
 def _subject(email: str) -> Any:
     from kiwidesk.contacts.services import InvalidIdentityError
-    from kiwidesk.privacy.subject_rights import SubjectNotFoundError, contact_by_email
+    from kiwidesk.privacy.access import SubjectNotFoundError
+    from kiwidesk.privacy.subject_rights import contact_by_email
 
     try:
         return contact_by_email(email)

@@ -21,14 +21,11 @@ from kiwidesk.cases.models import (
 from kiwidesk.cases.services import reply, update_case
 from kiwidesk.contacts.models import Contact, Identity, IdentityKind
 from kiwidesk.contacts.services import find_or_create_contact
+from kiwidesk.privacy.access import SubjectPurpose, SubjectRightsForbiddenError
 from kiwidesk.privacy.audit import verify_chain
 from kiwidesk.privacy.erasure import erase_contact
 from kiwidesk.privacy.models import AuditOutcome, AuditRecord
-from kiwidesk.privacy.subject_rights import (
-    SubjectPurpose,
-    SubjectRightsForbiddenError,
-    erase_subject,
-)
+from kiwidesk.privacy.subject_rights import erase_subject
 from tests.factories.cases import make_case
 from tests.privacy.story import ERASED_VALUES, NAME, configure, customer_writes_in_everywhere
 from tests.privacy.whole_database import places_holding

@@ -10,13 +10,13 @@ from django.test import Client
 from kiwidesk.accounts.models import Agent, Team
 from kiwidesk.cases.models import Sensitivity
 from kiwidesk.contacts.models import Contact
-from kiwidesk.privacy.models import AuditOutcome, AuditRecord
-from kiwidesk.privacy.subject_rights import (
+from kiwidesk.privacy.access import (
     SubjectNotFoundError,
     SubjectPurpose,
     SubjectRightsForbiddenError,
-    export_subject,
 )
+from kiwidesk.privacy.models import AuditOutcome, AuditRecord
+from kiwidesk.privacy.subject_rights import export_subject
 from tests.factories.cases import make_case, make_third_party_thread
 from tests.privacy.story import EMAIL, NAME, PHONE, configure, customer_writes_in_everywhere
 

@@ -14,18 +14,14 @@ from kiwidesk.accounts.models import Agent
 from kiwidesk.api.auth import current_agent
 from kiwidesk.api.schemas import ERRORS, ErrorOut
 from kiwidesk.privacy import retention_policies
+from kiwidesk.privacy.access import SubjectNotFoundError, SubjectRightsForbiddenError
 from kiwidesk.privacy.models import RetentionPolicy
 from kiwidesk.privacy.retention_policies import (
     PolicySpec,
     RetentionForbiddenError,
     RetentionPolicyInvalidError,
 )
-from kiwidesk.privacy.subject_rights import (
-    SubjectNotFoundError,
-    SubjectRightsForbiddenError,
-    erase_subject,
-    export_subject,
-)
+from kiwidesk.privacy.subject_rights import erase_subject, export_subject
 
 router = Router(tags=["privacy"])
 RESPONSES = {403: ErrorOut, **ERRORS}

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from kiwidesk.accounts.models import Agent, Clearance, Role
 from kiwidesk.cases.models import Case, Sensitivity
+from kiwidesk.contacts.models import Contact
 from kiwidesk.privacy import audit
 from kiwidesk.privacy.models import AuditOutcome, BreakGlassGrant
 
@@ -234,3 +235,41 @@ def _active_grants(agent: Agent) -> QuerySet[BreakGlassGrant]:
 
 def _audit(agent: Agent, case: Case, purpose: str, outcome: str, reason: str) -> None:
     audit.record(agent, purpose, "case", case.pk, outcome, reason)
+
+
+# A data subject's rights (privacy.subject_rights): only active administrators export or
+# erase a contact in the UI or the API; the command line acts as the operator (no agent),
+# who already holds the database. Every attempt is audited with the contact's id only.
+
+
+class SubjectPurpose:
+    EXPORT = "contact.export"
+    ERASE = "contact.erase"
+
+
+class SubjectRightsForbiddenError(PermissionError):
+    """Only administrators may export or erase a contact."""
+
+
+class SubjectNotFoundError(LookupError):
+    """No contact with that id or address."""
+
+
+def access_subject(agent: Agent | None, contact_id: int, purpose: str) -> Contact:
+    """Return the contact if `agent` (None: the operator's command line) may act on it.
+
+    The role is checked before the contact is looked up, so a refused agent learns
+    nothing about which ids exist.
+    """
+    if agent is not None and not may_exercise_rights(agent):
+        audit.record(agent, purpose, "contact", contact_id, AuditOutcome.DENIED, "not an admin")
+        raise SubjectRightsForbiddenError("Only administrators may export or erase a contact.")
+    contact = Contact.objects.select_related("organisation").filter(pk=contact_id).first()
+    if contact is None:
+        raise SubjectNotFoundError(f"No contact #{contact_id}.")
+    return contact
+
+
+def may_exercise_rights(agent: Agent) -> bool:
+    """Whether to offer the export and erase actions (`access_subject` still decides)."""
+    return agent.is_active and agent.role == Role.ADMIN

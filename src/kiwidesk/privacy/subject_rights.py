@@ -1,10 +1,9 @@
-"""A data subject's rights: who may export or erase a contact, and the audited verbs.
+"""A data subject's rights: the audited verbs to export or erase a contact.
 
-Only active administrators may, through the web UI or the API; the command line acts
-as the operator (no agent), who already holds the database. Every attempt is audited
-with the contact's id and never their name or address. An export carries all of the
-subject's content whatever the administrator's clearance: it is the subject's right,
-and the audit record says how many sensitive cases went out.
+Who may is decided in `privacy.access.access_subject`, with every other access
+decision. An export carries all of the subject's content whatever the administrator's
+clearance: it is the subject's right, and the audit record says how many sensitive
+cases went out.
 """
 
 from __future__ import annotations
@@ -13,42 +12,15 @@ from typing import Any
 
 from django.db import transaction
 
-from kiwidesk.accounts.models import Agent, Role
+from kiwidesk.accounts.models import Agent
 from kiwidesk.cases.models import Sensitivity
 from kiwidesk.contacts.models import Contact, IdentityKind
 from kiwidesk.contacts.services import find_contact
 from kiwidesk.privacy import audit
+from kiwidesk.privacy.access import SubjectNotFoundError, SubjectPurpose, access_subject
 from kiwidesk.privacy.erasure import ErasureSummary, erase_contact
 from kiwidesk.privacy.export import export_contact
 from kiwidesk.privacy.models import AuditOutcome
-
-
-class SubjectPurpose:
-    EXPORT = "contact.export"
-    ERASE = "contact.erase"
-
-
-class SubjectRightsForbiddenError(PermissionError):
-    """Only administrators may export or erase a contact."""
-
-
-class SubjectNotFoundError(LookupError):
-    """No contact with that id or address."""
-
-
-def access_subject(agent: Agent | None, contact_id: int, purpose: str) -> Contact:
-    """Return the contact if `agent` (None: the operator's command line) may act on it.
-
-    The role is checked before the contact is looked up, so a refused agent learns
-    nothing about which ids exist.
-    """
-    if agent is not None and not may_exercise_rights(agent):
-        audit.record(agent, purpose, "contact", contact_id, AuditOutcome.DENIED, "not an admin")
-        raise SubjectRightsForbiddenError("Only administrators may export or erase a contact.")
-    contact = Contact.objects.select_related("organisation").filter(pk=contact_id).first()
-    if contact is None:
-        raise SubjectNotFoundError(f"No contact #{contact_id}.")
-    return contact
 
 
 def contact_by_email(email: str) -> Contact:
@@ -102,8 +74,3 @@ def _sensitive_note(document: dict[str, Any]) -> str:
             " (the subject's own content, exported regardless of clearance)"
         )
     return note
-
-
-def may_exercise_rights(agent: Agent) -> bool:
-    """Whether to offer the export and erase actions (`access_subject` still decides)."""
-    return agent.is_active and agent.role == Role.ADMIN

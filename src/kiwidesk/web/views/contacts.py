@@ -8,8 +8,7 @@ from django.views.decorators.http import require_GET
 
 from kiwidesk.cases.queries import contact_cases
 from kiwidesk.contacts.models import Contact
-from kiwidesk.privacy.access import visible_cases
-from kiwidesk.privacy.subject_rights import may_exercise_rights
+from kiwidesk.privacy.access import may_exercise_rights, visible_cases
 from kiwidesk.web.views._common import agent_of, agent_required
 
 CASE_HISTORY_LIMIT = 200

@@ -9,18 +9,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kiwidesk.privacy import retention_policies
+from kiwidesk.privacy.access import (
+    SubjectNotFoundError,
+    SubjectPurpose,
+    SubjectRightsForbiddenError,
+    access_subject,
+)
 from kiwidesk.privacy.models import RetentionPolicy
 from kiwidesk.privacy.retention_policies import (
     RetentionForbiddenError,
     RetentionPolicyInvalidError,
 )
-from kiwidesk.privacy.subject_rights import (
-    SubjectNotFoundError,
-    SubjectRightsForbiddenError,
-    access_subject,
-    erase_subject,
-    export_subject,
-)
+from kiwidesk.privacy.subject_rights import erase_subject, export_subject
 from kiwidesk.web.privacy_forms import ErasureForm, RetentionPolicyForm
 from kiwidesk.web.views._common import agent_of, agent_required, forbidden
 
@@ -58,7 +58,7 @@ def erase_contact(request: HttpRequest, contact_id: int) -> HttpResponse:
         )
     try:
         # The confirmation page itself is a decision on this contact: audited when refused.
-        contact = access_subject(agent, contact_id, "contact.erase")
+        contact = access_subject(agent, contact_id, SubjectPurpose.ERASE)
     except SubjectRightsForbiddenError as refusal:
         return forbidden(request, str(refusal))
     except SubjectNotFoundError:
