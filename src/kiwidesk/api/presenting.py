@@ -6,15 +6,13 @@ from collections.abc import Iterable
 
 from kiwidesk.accounts.models import Agent
 from kiwidesk.cases.models import Case, Message
-from kiwidesk.privacy.access import content_scope
+from kiwidesk.privacy.access import mark_content_shown
 
 
 def present(agent: Agent, case: Case, messages: Iterable[Message]) -> list[Message]:
     """The messages, each marked shown or withheld by the agent's scope on `case`."""
-    scope = content_scope(agent, case)
     shown = list(messages)
-    for message in shown:
-        message.content_shown = scope.shows(message.sensitivity)  # type: ignore[attr-defined]
+    mark_content_shown(agent, case, shown)
     return shown
 
 

@@ -18,13 +18,13 @@ ids cannot be probed; a case above the agent's clearance is named as such
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kiwidesk.accounts.models import Agent, Clearance, Role
-from kiwidesk.cases.models import Case, Sensitivity
+from kiwidesk.cases.models import Case, Message, Sensitivity
 from kiwidesk.contacts.models import Contact
 from kiwidesk.privacy import audit
 from kiwidesk.privacy.models import AuditOutcome, BreakGlassGrant
@@ -221,6 +221,21 @@ class ContentScope:
 def content_scope(agent: Agent, case: Case) -> ContentScope:
     """For a case `access_case` let the agent open: a grant covers everything in it."""
     return ContentScope(agent, case)
+
+
+def mark_content_shown(agent: Agent, case: Case, messages: Iterable[Message]) -> int:
+    """Mark each message `content_shown` by the agent's scope on `case`; count the withheld.
+
+    Templates and API schemas withhold any message not marked, so a new way to show
+    messages fails closed.
+    """
+    scope = content_scope(agent, case)
+    withheld = 0
+    for message in messages:
+        shown = scope.shows(message.sensitivity)
+        message.content_shown = shown  # type: ignore[attr-defined]
+        withheld += not shown
+    return withheld
 
 
 def active_grant(agent: Agent, case_id: int) -> BreakGlassGrant | None:

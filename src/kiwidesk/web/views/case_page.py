@@ -28,6 +28,7 @@ from kiwidesk.privacy.access import (
     Purpose,
     active_grant,
     content_scope,
+    mark_content_shown,
     may,
     sensitivities_for,
     visible_cases,
@@ -138,7 +139,8 @@ def case_context(agent: Agent, case_id: int, **forms: Any) -> dict[str, Any]:
         raise Http404("No such case")
     threads = _threads_with_waiting(case)
     timeline = _timeline_with_deliveries(case)
-    withheld = _withhold(agent, case, timeline)
+    messages = [event.message for event in timeline if event.message is not None]
+    withheld = mark_content_shown(agent, case, messages)
     context: dict[str, Any] = {
         "case": case,
         "threads": threads,
@@ -163,22 +165,6 @@ def case_context(agent: Agent, case_id: int, **forms: Any) -> dict[str, Any]:
     }
     context.update(forms)
     return context
-
-
-def _withhold(agent: Agent, case: Case, timeline: list[Event]) -> int:
-    """Show each message's content only within the agent's clearance and second factor.
-
-    The template withholds any message not marked here, so a new way to render the
-    timeline fails closed. Returns how many were withheld.
-    """
-    scope = content_scope(agent, case)
-    withheld = 0
-    for event in timeline:
-        if event.message is not None:
-            shown = scope.shows(event.message.sensitivity)
-            event.message.content_shown = shown  # type: ignore[attr-defined]
-            withheld += not shown
-    return withheld
 
 
 def _timeline_with_deliveries(case: Case) -> list[Event]:
